@@ -1,0 +1,90 @@
+"""The one access policy: may this user do this action on this object?
+
+Pages, the API and the CLI all ask `can(user, action, obj)`. Unknown actions
+and anonymous users are refused (fail closed). Each feature adds its rules
+here with `@rule("area.verb")`; a rule receives the user (never anonymous)
+and the object (or None) and returns a bool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fieldwatch.errors_core import Forbidden
+
+Rule = Callable[[object, object], bool]
+_RULES: dict[str, Rule] = {}
+#: actions open to anyone, signed in or not
+PUBLIC: set[str] = set()
+
+STAFF = frozenset({"admin", "leader", "supervisor"})
+EVERYONE = frozenset({"admin", "leader", "member", "supervisor", "unit"})
+
+
+def rule(action: str) -> Callable[[Rule], Rule]:
+    """Register the rule for `action`."""
+
+    def register(fn: Rule) -> Rule:
+        if action in _RULES:
+            raise ValueError(f"rule {action} defined twice")
+        _RULES[action] = fn
+        return fn
+
+    return register
+
+
+def roles(action: str, allowed: frozenset[str] | set[str]) -> None:
+    """Register a rule that allows the given roles, whatever the object."""
+    rule(action)(lambda user, obj: user.role in allowed)
+
+
+def can(user, action: str, obj=None) -> bool:
+    """Tell whether `user` may do `action` on `obj`; unknown actions are refused."""
+    if action in PUBLIC:
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if not getattr(user, "active", True):
+        return False
+    check = _RULES.get(action)
+    if check is None:
+        return False
+    return bool(check(user, obj))
+
+
+def require(user, action: str, obj=None) -> None:
+    """Raise Forbidden unless `user` may do `action` on `obj`."""
+    if not can(user, action, obj):
+        raise Forbidden("没有权限 (not allowed)")
+
+
+def known_actions() -> list[str]:
+    return sorted(_RULES)
+
+
+def in_scope(user, township_id: int | None) -> bool:
+    """Tell whether an object in `township_id` is within the user's township scope."""
+    scope = getattr(user, "township_id", None)
+    return scope is None or township_id == scope
+
+
+def unit_scope(user, unit_id: int | None) -> bool:
+    """Tell whether a unit user's department is `unit_id` (others: always)."""
+    if user.role != "unit":
+        return True
+    return user.unit_id is not None and user.unit_id == unit_id
+
+
+# --- foundation rules -------------------------------------------------------
+roles("admin.users", {"admin"})
+roles("admin.lists", {"admin"})
+roles("admin.audit", {"admin"})
+roles("areas.view", EVERYONE)
+roles("areas.import", {"admin"})
+roles("map.view", EVERYONE)
+roles("api.token", EVERYONE)
+
+
+@rule("users.edit")
+def _edit_user(user, target) -> bool:
+    return user.role == "admin" or (target is not None and target.id == user.id)
