@@ -28,7 +28,8 @@ from shapely.geometry import Point, box
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_INSTANCE = Path(os.environ.get("FIELDWATCH_TEST_INSTANCE", REPO / "instance-test")).resolve()
-WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+#: databases are named per test run, so several runs can share the test cluster
+WORKER = f"{os.environ.get('PYTEST_XDIST_WORKER', 'w')}_{os.getpid()}"
 PASSWORD = "test-pass-123"
 
 
@@ -83,9 +84,11 @@ def database_url(pg_instance) -> str:
     """A freshly migrated database for in-process tests."""
     from fieldwatch import pg
 
-    url = pg.ensure_database(pg_instance, f"fw_test_{WORKER}", fresh=True)
+    name = f"fw_test_{WORKER}"
+    url = pg.ensure_database(pg_instance, name, fresh=True)
     _migrate(url)
-    return url
+    yield url
+    _drop_later(pg_instance, name)
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +99,18 @@ def template_database(pg_instance) -> str:
     name = f"fw_template_{WORKER}"
     url = pg.ensure_database(pg_instance, name, fresh=True)
     _migrate(url, demo=True)
-    return name
+    yield name
+    _drop_later(pg_instance, name)
+
+
+def _drop_later(instance: Path, name: str) -> None:
+    """Drop a run's database at the end (engines still open in this process are forced off)."""
+    from fieldwatch import pg
+
+    try:
+        pg.drop_database(instance, name)
+    except Exception as exc:  # noqa: BLE001  a left-over database costs only disk
+        print(f"could not drop {name}: {exc}")
 
 
 # --- in-process app -------------------------------------------------------------
