@@ -88,3 +88,40 @@ roles("api.token", EVERYONE)
 @rule("users.edit")
 def _edit_user(user, target) -> bool:
     return user.role == "admin" or (target is not None and target.id == user.id)
+
+
+# --- issues -----------------------------------------------------------------
+roles("issues.report", {"admin", "leader", "member", "supervisor"})
+#: reporters' and residents' names and phones (PIPL): only those who act on them
+roles("issues.view_contact", STAFF)
+
+
+@rule("issues.view")
+def _view_issue(user, issue) -> bool:
+    if issue is None:
+        return True  # the list; rows are filtered by scope
+    if user.role == "unit":
+        return unit_scope(user, issue.unit_id)
+    return in_scope(user, issue.township_id)
+
+
+@rule("issues.comment")
+def _comment_issue(user, issue) -> bool:
+    return can(user, "issues.view", issue)
+
+
+@rule("issues.add_photo")
+def _photo_issue(user, issue) -> bool:
+    if issue is None or not can(user, "issues.view", issue):
+        return False
+    return user.role in STAFF or user.id == issue.reporter_id or (user.role in ("member", "unit"))
+
+
+@rule("issues.transition")
+def _move_issue(user, issue) -> bool:
+    """Whether the user may try moves at all; the lifecycle table decides each move."""
+    if issue is None:
+        return user.role in STAFF or user.role == "unit"
+    if user.role == "unit":
+        return unit_scope(user, issue.unit_id)
+    return user.role in STAFF and in_scope(user, issue.township_id)
