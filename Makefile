@@ -43,7 +43,7 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	touch $(VENV)/.installed $@
 
 catalogs: $(VENV)/.installed
-	@$(BIN)/pybabel compile -q -d translations -f
+	@$(BIN)/pybabel compile -d translations -f >/dev/null
 
 i18n: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
