@@ -125,3 +125,10 @@ def _move_issue(user, issue) -> bool:
     if user.role == "unit":
         return unit_scope(user, issue.unit_id)
     return user.role in STAFF and in_scope(user, issue.township_id)
+
+
+# --- stations and coverage ----------------------------------------------------
+roles("stations.view", EVERYONE)
+#: registering and editing stations is the office's job (a leader may not)
+roles("stations.edit", {"admin"})
+roles("coverage.view", EVERYONE)
