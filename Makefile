@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FW := $(BIN)/fieldwatch
 APT_RUN := postgresql-15-postgis-3
-APT_TEST := $(APT_RUN) chromium gdal-bin
+APT_TEST := $(APT_RUN) chromium gdal-bin nginx-light systemd openssl
 export FIELDWATCH_INSTANCE ?= $(CURDIR)/instance
 
 .PHONY: run test install install-test system system-test catalogs bench lint i18n
