@@ -44,6 +44,9 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_try_at = mapped_column(tz_datetime(), nullable=True)
+    #: set when a `fieldwatch notify` run takes the row to send it; a row still
+    #: claimed and unsent after a crash is not resent automatically (at most once)
+    claimed_at = mapped_column(tz_datetime(), nullable=True)
 
 
 class LoginThrottle(db.Model):
