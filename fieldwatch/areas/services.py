@@ -21,7 +21,19 @@ KIND_WORDS = {
     "行政村": "village",
     "社区": "community",
     "居委会": "community",
+    "村委会": "village",
 }
+
+
+class _Keep:
+    """Marker: leave the stored value as it is."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+#: pass as `boundary` or `location` to `upsert_area` to keep what is stored
+KEEP = _Keep()
 
 
 def normalize_kind(level: str, kind: str | None) -> str | None:
@@ -43,10 +55,14 @@ def upsert_area(
     level: str,
     kind: str | None = None,
     parent_code: str | None = None,
-    boundary: Polygon | MultiPolygon | None = None,
-    location: Point | None = None,
+    boundary: Polygon | MultiPolygon | _Keep | None = None,
+    location: Point | _Keep | None = None,
 ) -> Area:
-    """Create the area with this code, or update it; flush."""
+    """Create the area with this code, or update it; flush.
+
+    Without a `location`, a new boundary's representative point stands in for the
+    office; `KEEP` leaves the stored boundary or location untouched.
+    """
     if level not in AREA_LEVELS:
         raise ValidationError(f"未知层级 {level!r}", {"level": [f"可选: {', '.join(AREA_LEVELS)}"]})
     if not (isinstance(code, str) and len(code) == 12 and code.isdigit()):
@@ -68,9 +84,11 @@ def upsert_area(
     area.parent_id = parent.id if parent else None
     if isinstance(boundary, Polygon):
         boundary = MultiPolygon([boundary])
-    area.boundary = from_shape(boundary, srid=4326) if boundary is not None else None
-    if location is None and boundary is not None:
+    if boundary is not KEEP:
+        area.boundary = from_shape(boundary, srid=4326) if boundary is not None else None
+    if location is None and boundary is not None and boundary is not KEEP:
         location = boundary.representative_point()
-    area.location = from_shape(location, srid=4326) if location is not None else None
+    if location is not KEEP:
+        area.location = from_shape(location, srid=4326) if location is not None else None
     db.session.flush()
     return area
