@@ -414,3 +414,15 @@ def module_live_server(pg_instance, template_database, tmp_path_factory):
     """Like live_server, shared by the tests of one module (for read-mostly tests)."""
     with _live(pg_instance, template_database, tmp_path_factory) as server:
         yield server
+
+
+@pytest.fixture
+def server_factory():
+    """Make (not start) a LiveServer for a given instance folder and environment."""
+
+    def make(instance: Path, env: dict) -> LiveServer:
+        return LiveServer(
+            f"http://127.0.0.1:{free_port()}", env.get("FIELDWATCH_DATABASE_URL", ""), instance, env
+        )
+
+    return make

@@ -45,7 +45,9 @@ def register_blueprint(app: Flask, blueprint: Blueprint, **options) -> None:
     """Register an API blueprint under /api/v1 with the guard and no form CSRF."""
     from fieldwatch.extensions import api, csrf
 
-    blueprint.before_request(guard_cookie_writes)
+    if not getattr(blueprint, "_fieldwatch_guarded", False):  # blueprints outlive one app
+        blueprint.before_request(guard_cookie_writes)
+        blueprint._fieldwatch_guarded = True
     csrf.exempt(blueprint)
     options.setdefault("url_prefix", f"/api/v1{blueprint.url_prefix or ''}")
     api.register_blueprint(blueprint, **options)
@@ -56,3 +58,10 @@ def api_login_required():
     if not current_user.is_authenticated:
         return json_error(401, "需要登录 (sign in or send a Bearer token)")
     return None
+
+
+def register(app: Flask) -> None:
+    """Register the API's own small endpoints (the areas register theirs)."""
+    from fieldwatch.api.me import blp
+
+    register_blueprint(app, blp)

@@ -35,19 +35,28 @@ def render_error_page(status: int, message: str | None = None):
 
 
 def _domain_error(error: FieldwatchError):
-    from fieldwatch.extensions import db
-
-    db.session.rollback()
+    _safe_rollback()
     if wants_json():
         return json_error(error.status, error.message, error.errors, error.code)
     return render_error_page(error.status, error.message)
 
 
-def _database_down(error: DBAPIError):
+def _safe_rollback() -> None:
     from fieldwatch.extensions import db
 
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.invalidate()  # the connection is gone; the pool pings before the next use
+
+
+def _database_down(error: DBAPIError):
+    from flask import g
+    from flask_login import AnonymousUserMixin
+
     log.error("database unavailable: %s", str(error).splitlines()[0])
-    db.session.rollback()
+    _safe_rollback()
+    g._login_user = AnonymousUserMixin()  # the page must not ask the database who is signed in
     message = _("数据库暂时不可用，请稍后再试。") + " (database unavailable)"
     if wants_json():
         response = json_error(503, message)
@@ -69,9 +78,7 @@ def _unexpected(error: Exception):
     ):
         return _database_down(error)
     log.exception("unhandled error")
-    from fieldwatch.extensions import db
-
-    db.session.rollback()
+    _safe_rollback()
     message = _("服务器出错，已记录。") + " (internal error)"
     if wants_json():
         return json_error(500, message)
