@@ -132,3 +132,50 @@ roles("stations.view", EVERYONE)
 #: registering and editing stations is the office's job (a leader may not)
 roles("stations.edit", {"admin"})
 roles("coverage.view", EVERYONE)
+
+
+# --- look-backs (回头看), places, to-dos ----------------------------------------
+#: who goes back and records a look-back; never the unit whose work is checked
+#: (conflict of interest), nor the office (admin), which schedules
+LOOKBACK_RECORDERS = frozenset({"leader", "member", "supervisor"})
+#: who adds extra look-backs and spot checks and assigns inspectors
+LOOKBACK_SCHEDULERS = frozenset({"admin", "supervisor"})
+
+
+def _lookback_unit(followup) -> int | None:
+    issue = getattr(followup, "issue", None)
+    return getattr(issue, "unit_id", None)
+
+
+@rule("followups.view")
+def _view_followup(user, followup) -> bool:
+    if followup is None:
+        return True  # the list; rows are filtered by the same rule in followups.queries
+    if user.role == "unit":
+        # a unit sees the look-backs of its own work (and records none of them)
+        return getattr(followup, "issue_id", None) is not None and unit_scope(
+            user, _lookback_unit(followup)
+        )
+    return in_scope(user, followup.township_id)
+
+
+@rule("followups.record")
+def _record_followup(user, followup) -> bool:
+    if user.role not in LOOKBACK_RECORDERS:
+        return False
+    return followup is None or in_scope(user, followup.township_id)
+
+
+@rule("followups.schedule")
+def _schedule_followup(user, subject) -> bool:
+    """Add or reassign a look-back; `subject` is an issue, a visit or a look-back."""
+    if user.role not in LOOKBACK_SCHEDULERS:
+        return False
+    return subject is None or in_scope(user, getattr(subject, "township_id", None))
+
+
+#: the supervisor's board: counters, ranking, map, export
+roles("followups.board", {"admin", "leader", "supervisor"})
+roles("todos.view", EVERYONE)
+#: a place's history; its rows are filtered by each kind's own view rule
+roles("places.view", EVERYONE)
