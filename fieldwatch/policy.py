@@ -134,6 +134,46 @@ roles("stations.edit", {"admin"})
 roles("coverage.view", EVERYONE)
 
 
+# --- visits (现场协商) ------------------------------------------------------------
+#: leaders plan, hold and cancel visits; the office (admin) may too
+VISIT_PLANNERS = frozenset({"admin", "leader"})
+
+
+def _invited(user, visit) -> bool:
+    """Whether the visit lists the user (members) or the user's department (unit staff)."""
+    participants = visit.participants or {}
+    if user.role == "unit":
+        unit = getattr(user, "unit", None)
+        return unit is not None and unit.code in (participants.get("units") or [])
+    return user.id == visit.leader_id or user.id in (participants.get("members") or [])
+
+
+@rule("visits.view")
+def _view_visit(user, visit) -> bool:
+    if visit is None:
+        return True  # the list; rows are filtered by the same rule in visits.queries
+    if user.role in STAFF:
+        return in_scope(user, visit.township_id) or user.id == visit.leader_id
+    return _invited(user, visit)
+
+
+@rule("visits.plan")
+def _plan_visit(user, visit) -> bool:
+    if user.role not in VISIT_PLANNERS:
+        return False
+    return visit is None or in_scope(user, visit.township_id) or user.id == visit.leader_id
+
+
+@rule("visits.hold")
+def _hold_visit(user, visit) -> bool:
+    return _plan_visit(user, visit)
+
+
+@rule("visits.cancel")
+def _cancel_visit(user, visit) -> bool:
+    return _plan_visit(user, visit)
+
+
 # --- look-backs (回头看), places, to-dos ----------------------------------------
 #: who goes back and records a look-back; never the unit whose work is checked
 #: (conflict of interest), nor the office (admin), which schedules
