@@ -94,6 +94,8 @@ def _edit_user(user, target) -> bool:
 roles("issues.report", {"admin", "leader", "member", "supervisor"})
 #: reporters' and residents' names and phones (PIPL): only those who act on them
 roles("issues.view_contact", STAFF)
+#: importing a problem ledger (台账) from a spreadsheet is the office's job
+roles("issues.import", {"admin"})
 
 
 @rule("issues.view")
@@ -219,3 +221,44 @@ roles("followups.board", {"admin", "leader", "supervisor"})
 roles("todos.view", EVERYONE)
 #: a place's history; its rows are filtered by each kind's own view rule
 roles("places.view", EVERYONE)
+
+
+# --- open interfaces: OGC API – Features and Open311 -----------------------------
+#: the list rule each OGC layer follows (the rows of issues, visits and look-backs
+#: are then filtered as their own view rules say)
+LAYER_VIEW = {
+    "townships": "areas.view",
+    "villages": "areas.view",
+    "village_offices": "areas.view",
+    "stations": "stations.view",
+    "issues": "issues.view",
+    "visits": "visits.view",
+    "followups": "followups.view",
+}
+#: layers FIELDWATCH_PUBLIC_LAYERS=1 opens to anyone: places and stations, no personal data
+PUBLIC_LAYERS = frozenset({"townships", "villages", "village_offices", "stations"})
+
+
+@rule("ogc.read")
+def _read_layer(user, layer) -> bool:
+    if layer is None:
+        return True  # the landing page and the list; each layer is checked by name
+    return layer in LAYER_VIEW and can(user, LAYER_VIEW[layer])
+
+
+def can_read_layer(user, layer: str, public_layers: bool) -> bool:
+    """Tell whether `user` (perhaps anonymous) may read an OGC layer, given the public setting."""
+    return (public_layers and layer in PUBLIC_LAYERS) or can(user, "ogc.read", layer)
+
+
+def issue_rows(user) -> dict[str, int]:
+    """The limits `issues.view` puts on a list of issues, for queries to apply.
+
+    {"unit_id": n} for a unit's staff (-1 when the user has no unit: nothing),
+    {"township_id": n} for a township-scoped user, {} for everyone else.
+    """
+    if user.role == "unit":
+        return {"unit_id": user.unit_id if user.unit_id is not None else -1}
+    if getattr(user, "township_id", None) is not None:
+        return {"township_id": user.township_id}
+    return {}

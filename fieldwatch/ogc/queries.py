@@ -1,0 +1,164 @@
+"""Reads for the OGC layers: a page of features, one feature, counts and extents.
+
+PostGIS writes the GeoJSON (ST_AsGeoJSON) and PostgreSQL the properties
+(json_build_object); the features come back as text and are joined, never
+parsed, so a page costs little more than the SQL alone.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import text
+
+from fieldwatch import clock, policy
+from fieldwatch.extensions import db
+from fieldwatch.ogc.layers import Layer
+
+#: numberMatched is given up to this many matches; counting more would cost more than the page
+COUNT_CAP = 10_000
+#: seconds an extent is kept (per server process)
+EXTENT_TTL = 300
+#: above this many rows an extent comes from the planner's statistics (ST_EstimatedExtent)
+ESTIMATE_ABOVE = 100_000
+_extents: dict[tuple[str, str], tuple[float, tuple[float, float, float, float] | None]] = {}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the client asked for: a CRS84 box and a time interval (None = open end)."""
+
+    bbox: tuple[float, float, float, float] | None = None
+    interval: tuple[datetime | None, datetime | None] | None = None
+
+
+def _row_limits(layer: Layer, user) -> tuple[str | None, dict]:
+    """The conditions the view rules put on rows of issues, visits and look-backs."""
+    if layer.id not in ("issues", "visits", "followups"):
+        return None, {}
+    if user is None or not getattr(user, "is_authenticated", False):
+        return "false", {}
+    if layer.id == "visits":
+        # mirrors policy's visits.view: staff by township scope (or as leader),
+        # members and units only where the visit invites them
+        if user.role in policy.STAFF:
+            if user.township_id is None:
+                return None, {}
+            return "(v.township_id = :scope_township OR v.leader_id = :scope_user)", {
+                "scope_township": user.township_id,
+                "scope_user": user.id,
+            }
+        if user.role == "unit":
+            code = user.unit.code if user.unit is not None else ""
+            return (
+                "COALESCE(v.participants->'units', '[]') @> to_jsonb(CAST(:scope_unit AS text))",
+                {"scope_unit": code},
+            )
+        return (
+            "(v.leader_id = :scope_user OR COALESCE(v.participants->'members', '[]') "
+            "@> to_jsonb(CAST(:scope_user AS integer)))",
+            {"scope_user": user.id},
+        )
+    limits = policy.issue_rows(user)
+    township = "f.township_id" if layer.id == "followups" else "i.township_id"
+    if "unit_id" in limits:
+        # a unit sees its own problems and the look-backs of its own work
+        return "i.unit_id = :scope_unit", {"scope_unit": limits["unit_id"]}
+    if "township_id" in limits:
+        return f"{township} = :scope_township", {"scope_township": limits["township_id"]}
+    return None, {}
+
+
+def _where(layer: Layer, user, filters: Filters) -> tuple[str, dict]:
+    conditions = list(layer.where)
+    params: dict = {"today": clock.today(), "tz": current_app.config["FIELDWATCH_TIMEZONE"]}
+    limit_sql, limit_params = _row_limits(layer, user)
+    if limit_sql:
+        conditions.append(limit_sql)
+        params.update(limit_params)
+    if filters.bbox is not None:
+        conditions.append(layer.bbox_sql)
+        params.update(zip(("x1", "y1", "x2", "y2"), filters.bbox, strict=True))
+    if filters.interval is not None and layer.when is not None:
+        start, end, exclusive = layer.when
+        low, high = filters.interval
+        if high is not None:
+            conditions.append(f"({start} IS NULL OR {start} <= :t_high)")
+            params["t_high"] = high
+        if low is not None:
+            op = ">" if exclusive else ">="
+            conditions.append(f"({end} IS NULL OR {end} {op} :t_low)")
+            params["t_low"] = low
+    return (" AND ".join(conditions) or "true"), params
+
+
+def _feature_sql(layer: Layer) -> str:
+    return (
+        f"""'{{"type":"Feature","id":' || {layer.id_sql} || ',"geometry":' """
+        f"""|| COALESCE(ST_AsGeoJSON({layer.geom_sql}, 7), 'null') """
+        f"""|| ',"properties":' || {layer.props_sql()}::text || '}}'"""
+    )
+
+
+def features_page(layer: Layer, user, filters: Filters, limit: int, offset: int) -> list[str]:
+    """Return one page of the layer's features (GeoJSON text each), in id order."""
+    where, params = _where(layer, user, filters)
+    sql = (
+        f"SELECT {_feature_sql(layer)} AS feature FROM {layer.from_sql} WHERE {where} "
+        f"ORDER BY {layer.id_sql} LIMIT :limit OFFSET :offset"
+    )
+    params.update(limit=limit, offset=offset)
+    return list(db.session.scalars(text(sql), params))
+
+
+def feature(layer: Layer, user, fid: int) -> str | None:
+    """Return one feature as GeoJSON text, or None when it does not exist or is not visible."""
+    where, params = _where(layer, user, Filters())
+    sql = (
+        f"SELECT {_feature_sql(layer)} FROM {layer.from_sql} "
+        f"WHERE {where} AND {layer.id_sql} = :fid"
+    )
+    params["fid"] = fid
+    return db.session.scalar(text(sql), params)
+
+
+def count_matched(layer: Layer, user, filters: Filters) -> int | None:
+    """Return how many features match, or None when more than COUNT_CAP do."""
+    where, params = _where(layer, user, filters)
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {layer.from_sql} WHERE {where} LIMIT :cap) m"
+    params["cap"] = COUNT_CAP + 1
+    matched = db.session.scalar(text(sql), params)
+    return None if matched > COUNT_CAP else matched
+
+
+def extent(layer: Layer) -> tuple[float, float, float, float] | None:
+    """Return the layer's bounding box (all rows, whoever asks), kept EXTENT_TTL seconds."""
+    key = (str(db.engine.url), layer.id)
+    now = time.monotonic()
+    cached = _extents.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    source = layer.extent_sql
+    if layer.estimate is not None:
+        table, column = layer.estimate
+        rows = db.session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:table)"), {"table": table}
+        )
+        if rows is not None and rows > ESTIMATE_ABOVE:
+            # a scan of a million points takes ~0.2 s; the statistics answer at once
+            # (about 95 % of the true box, refreshed by ANALYZE)
+            source = f"SELECT COALESCE(ST_EstimatedExtent('{table}', '{column}'), ({source}))"
+    row = db.session.execute(
+        text(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ({source}) x(e)")
+    ).one()
+    box = None if row[0] is None else tuple(round(float(v), 7) for v in row)
+    _extents[key] = (now + EXTENT_TTL, box)
+    return box
+
+
+def forget_extents() -> None:
+    """Drop the cached extents (tests, or after a bulk import)."""
+    _extents.clear()
