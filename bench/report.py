@@ -1,0 +1,149 @@
+"""The results: tables on the terminal and bench/out/results.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _num(value, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _bytes(value) -> str:
+    if value is None:
+        return "-"
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.2f}MB"
+    if value >= 10_000:
+        return f"{value / 1000:.0f}KB"
+    return f"{value}B"
+
+
+def _met(value) -> str:
+    return {True: "yes", False: "NO", None: "n/a"}[value]
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [
+        max(len(h), *(len(r[k]) for r in rows)) if rows else len(h) for k, h in enumerate(headers)
+    ]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def latency_table(rows: list[dict]) -> str:
+    headers = [
+        "scenario",
+        "p50 ms",
+        "p95 ms",
+        "bytes",
+        "SQL p50",
+        "SQL p95",
+        "ratio",
+        "target",
+        "met?",
+    ]
+    body = []
+    notes = []
+    for r in rows:
+        if r["status"] == "ok":
+            cells = [
+                r["scenario"],
+                _num(r.get("p50")),
+                _num(r.get("p95")),
+                _num(r.get("n")),
+                _bytes(r.get("bytes")),
+                _num(r.get("sql_p50"), 2),
+                _num(r.get("sql_p95"), 2),
+                _num(r.get("ratio"), 2),
+                r["target"],
+                _met(r.get("met")),
+            ]
+        else:
+            cells = [
+                r["scenario"],
+                r["status"],
+                "",
+                "",
+                "",
+                _num(r.get("sql_p50"), 2),
+                _num(r.get("sql_p95"), 2),
+                "",
+                r["target"],
+                _met(r.get("met")),
+            ]
+        body.append(cells)
+        if r.get("note"):
+            notes.append(f"  {r['scenario']}: {r['note']}")
+    text = table(headers, body)
+    return text + ("\nnotes:\n" + "\n".join(notes) if notes else "")
+
+
+def throughput_table(rows: list[dict]) -> str:
+    headers = [
+        "load group",
+        "app c=1",
+        "app c=8",
+        "p99@c=8 ms",
+        "SQL c=1",
+        "SQL c=8",
+        "errors",
+        "note",
+    ]
+    body = [
+        [
+            r["group"],
+            _num(r.get("app_c1")),
+            _num(r.get("app_c8")),
+            _num(r.get("app_c8_p99")),
+            _num(r.get("sql_c1")),
+            _num(r.get("sql_c8")),
+            str(r.get("errors", 0)),
+            r.get("note", "")[:70],
+        ]
+        for r in rows
+    ]
+    return "requests per second (wrk; SQL alone with pgbench)\n" + table(headers, body)
+
+
+def tipg_table(result: dict) -> str:
+    if result.get("status") != "ok":
+        return f"TiPg side by side: {result.get('status')}: {result.get('note', '')}"
+    headers = [
+        "c=8, req/s",
+        "fieldwatch",
+        "TiPg",
+        "ratio",
+        "SQL alone",
+        "fw bytes",
+        "TiPg bytes",
+        "met (>=2x)?",
+    ]
+    body = [
+        [
+            c["name"],
+            _num(c.get("fieldwatch"))
+            if c.get("fieldwatch") is not None
+            else c.get("fw_status", "-"),
+            _num(c.get("tipg")),
+            _num(c.get("ratio"), 2),
+            _num(c.get("sql")),
+            _bytes(c.get("fw_bytes")),
+            _bytes(c.get("tipg_bytes")),
+            _met(c.get("met")),
+        ]
+        for c in result["cases"]
+    ]
+    notes = [f"  {c['name']}: {c['note']}" for c in result["cases"] if c.get("note")]
+    head = f"side by side with TiPg {result.get('version', '')} (median of {result.get('rounds')} rounds)"
+    return head + "\n" + table(headers, body) + ("\nnotes:\n" + "\n".join(notes) if notes else "")
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str))
