@@ -52,6 +52,15 @@ def from_environment() -> dict:
         "TILE_URL": _env("TILE_URL", ""),
         "PUBLIC_LAYERS": _env("PUBLIC_LAYERS", "") == "1",
         "SESSION_COOKIE_SECURE": _env("SECURE_COOKIES", "") == "1",
+        # notifications: the site's public address (for links), SMTP and the group robot
+        "BASE_URL": _env("BASE_URL", ""),
+        "SMTP_HOST": _env("SMTP_HOST", ""),
+        "SMTP_PORT": int(_env("SMTP_PORT", "25")),
+        "SMTP_USER": _env("SMTP_USER", ""),
+        "SMTP_PASSWORD": _env("SMTP_PASSWORD", ""),
+        "SMTP_FROM": _env("SMTP_FROM", ""),
+        "SMTP_STARTTLS": _env("SMTP_STARTTLS", "") in ("1", "true", "yes"),
+        "WEBHOOK_URL": _env("WEBHOOK_URL", ""),
     }
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from fieldwatch import clock
@@ -21,6 +22,7 @@ WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
 #: a modern memory-hard KDF (werkzeug's scrypt)
 PASSWORD_METHOD = "scrypt"
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def hash_password(password: str) -> str:
@@ -60,21 +62,8 @@ def create_user(
         errors["login"] = ["登录名不能为空，且不含空格 (login required, no spaces)"]
     elif db.session.scalar(select(User.id).where(User.login == login)):
         errors["login"] = ["登录名已存在 (login taken)"]
-    if role not in ROLES:
-        errors["role"] = [f"未知角色 {role!r}; 可选: {', '.join(ROLES)} (unknown role)"]
-    township = unit = None
-    if township_code:
-        township = db.session.scalar(
-            select(Area).where(Area.code == township_code, Area.level == "township")
-        )
-        if township is None:
-            errors["township"] = [f"没有编码为 {township_code} 的乡镇 (unknown township)"]
-    if unit_code:
-        unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
-        if unit is None:
-            errors["unit"] = [f"没有编码为 {unit_code} 的承办单位 (unknown unit)"]
-    if role == "unit" and not unit_code:
-        errors["unit"] = ["承办单位用户必须指定单位 (a unit user needs --unit)"]
+    township, unit = _role_and_scope(role, township_code, unit_code, errors)
+    _contact(email, errors)
     if password is not None and len(password) < 8:
         errors["password"] = ["密码至少 8 位 (at least 8 characters)"]
     if errors:
@@ -95,6 +84,130 @@ def create_user(
     db.session.flush()
     audit("user.create", actor, "user", user.id, {"login": login, "role": role})
     return user
+
+
+def _role_and_scope(role, township_code, unit_code, errors: dict) -> tuple:
+    """Check a role and its scope; return (township Area or None, Unit or None)."""
+    if role not in ROLES:
+        errors["role"] = [f"未知角色 {role!r}; 可选: {', '.join(ROLES)} (unknown role)"]
+    township = unit = None
+    if township_code:
+        township = db.session.scalar(
+            select(Area).where(Area.code == township_code, Area.level == "township")
+        )
+        if township is None:
+            errors["township"] = [f"没有编码为 {township_code} 的乡镇 (unknown township)"]
+    if unit_code:
+        unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+        if unit is None:
+            errors["unit"] = [f"没有编码为 {unit_code} 的承办单位 (unknown unit)"]
+    if role == "unit" and not unit_code:
+        errors["unit"] = ["承办单位用户必须指定单位 (a unit user needs --unit)"]
+    return township, unit
+
+
+def _contact(email: str | None, errors: dict) -> None:
+    if email and (len(email) > 200 or not EMAIL.match(email)):
+        errors["email"] = ["邮箱格式不对 (not an e-mail address)"]
+
+
+def _other_active_admins(user: User) -> int:
+    return db.session.scalar(
+        select(func.count(User.id)).where(User.role == "admin", User.active, User.id != user.id)
+    )
+
+
+def update_user(
+    user: User,
+    *,
+    name: str,
+    role: str,
+    township_code: str | None = None,
+    unit_code: str | None = None,
+    sector: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    actor=None,
+) -> dict:
+    """Change a user's name, role, scope and contact; audit what changed; return the changes.
+
+    A role change is audited on its own as `user.role_change` (from, to). The
+    last active admin cannot stop being one (someone must be able to manage users).
+    """
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        errors["name"] = ["请填写姓名，最多 100 字 (name required, at most 100 characters)"]
+    township, unit = _role_and_scope(role, township_code, unit_code, errors)
+    email = (email or "").strip() or None
+    phone = (phone or "").strip() or None
+    _contact(email, errors)
+    if phone and len(phone) > 40:
+        errors["phone"] = ["电话最多 40 位 (at most 40 characters)"]
+    if user.role == "admin" and role != "admin" and user.active and not _other_active_admins(user):
+        errors["role"] = ["这是唯一的管理员，不能改成其他角色 (the last admin must stay admin)"]
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], errors)
+    wanted = {
+        "name": name,
+        "role": role,
+        "township_id": township.id if township else None,
+        "unit_id": unit.id if unit and role == "unit" else None,
+        "sector": (sector or "").strip() or None,
+        "phone": phone,
+        "email": email,
+    }
+    changes = {
+        key: [getattr(user, key), value]
+        for key, value in wanted.items()
+        if getattr(user, key) != value
+    }
+    if "role" in changes:
+        audit("user.role_change", actor, "user", user.id, {"from": user.role, "to": role})
+    for key, (_, value) in changes.items():
+        setattr(user, key, value)
+    rest = {k: v for k, v in changes.items() if k != "role"}
+    if rest:
+        audit("user.update", actor, "user", user.id, {"changed": sorted(rest)})
+    db.session.flush()
+    return changes
+
+
+def set_active(user: User, active: bool, actor=None) -> None:
+    """Enable or disable a user; disabling ends their sessions and revokes their tokens."""
+    if active == bool(user.active):
+        return
+    if not active:
+        if actor is not None and getattr(actor, "id", None) == user.id:
+            raise ValidationError(
+                "不能停用自己的账号 (you cannot disable yourself)",
+                {"active": ["不能停用自己的账号"]},
+            )
+        if user.role == "admin" and not _other_active_admins(user):
+            raise ValidationError(
+                "不能停用唯一的管理员 (the last admin cannot be disabled)",
+                {"active": ["不能停用唯一的管理员"]},
+            )
+        user.session_version = (user.session_version or 0) + 1
+        for token in user.tokens:
+            if token.revoked_at is None:
+                token.revoked_at = clock.now()
+    user.active = active
+    audit("user.enable" if active else "user.disable", actor, "user", user.id)
+    db.session.flush()
+
+
+def reset_password(user: User, password: str | None = None, actor=None) -> str:
+    """Set the typed password, or a generated one; return it (shown once). Ends their sessions."""
+    password = password or generate_password()
+    set_password(user, password, actor)
+    return password
+
+
+def generate_password() -> str:
+    """A password that is easy to read out over the phone: 3 groups of 4, no look-alikes."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
 
 
 def get_user(login: str) -> User:

@@ -48,6 +48,8 @@ class OutboxMessage(db.Model):
     #: claimed and unsent after a crash is not resent automatically (at most once)
     claimed_at = mapped_column(tz_datetime(), nullable=True)
 
+    user = relationship("User")
+
 
 class LoginThrottle(db.Model):
     """Failed logins per key (login or IP), shared by every server worker."""
