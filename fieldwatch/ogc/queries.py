@@ -136,7 +136,7 @@ def count_matched(layer: Layer, user, filters: Filters) -> int | None:
 
 def extent(layer: Layer) -> tuple[float, float, float, float] | None:
     """Return the layer's bounding box (all rows, whoever asks), kept EXTENT_TTL seconds."""
-    key = (str(db.engine.url), layer.id)
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], layer.id)
     now = time.monotonic()
     cached = _extents.get(key)
     if cached is not None and cached[0] > now:
