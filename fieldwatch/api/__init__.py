@@ -34,9 +34,11 @@ def guard_cookie_writes():
     """Refuse a cookie-authenticated write from another site (CSRF for the API)."""
     if request.method in SAFE_METHODS:
         return None
+    # current_user first: loading it (from the token) is what sets g.auth_via
+    signed_in = current_user.is_authenticated
     if getattr(g, "auth_via", None) == "token":
         return None
-    if current_user.is_authenticated and not same_origin():
+    if signed_in and not same_origin():
         return json_error(403, "跨站请求被拒绝 (cross-site request refused)")
     return None
 
