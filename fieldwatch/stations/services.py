@@ -9,23 +9,40 @@ from sqlalchemy import select
 from fieldwatch.areas.queries import area_containing
 from fieldwatch.errors_core import ValidationError
 from fieldwatch.extensions import db
-from fieldwatch.geo import parse_lonlat, point_element
+from fieldwatch.geo import lonlat_of, parse_lonlat, point_element
 from fieldwatch.models import Area, Station, User
 from fieldwatch.models.places import FIVE_HAVES, STATION_KINDS, STATION_TIER
 
+#: each station is linked with 3-10 committee members (确保每个工作站有3-10名政协委员联系)
+MEMBERS_MIN, MEMBERS_MAX = 3, 10
 
-def _villages(codes: list[str]) -> list[Area]:
+
+def member_warning(count: int) -> str | None:
+    """Return 'few' or 'many' when a station's linked members are outside 3-10, else None."""
+    if count < MEMBERS_MIN:
+        return "few"
+    if count > MEMBERS_MAX:
+        return "many"
+    return None
+
+
+def _villages(codes: list[str], field: str = "serves") -> list[Area]:
+    """Return the villages with these codes, in the given order, or raise naming the unknown."""
+    codes = list(dict.fromkeys(c.strip() for c in codes if c and c.strip()))
     if not codes:
         return []
-    found = db.session.scalars(
-        select(Area).where(Area.code.in_(codes), Area.level == "village")
-    ).all()
-    missing = sorted(set(codes) - {a.code for a in found})
+    found = {
+        a.code: a
+        for a in db.session.scalars(
+            select(Area).where(Area.code.in_(codes), Area.level == "village")
+        ).all()
+    }
+    missing = [c for c in codes if c not in found]
     if missing:
         raise ValidationError(
-            f"未知村/社区编码: {', '.join(missing)}", {"serves": [f"未知编码 {c}" for c in missing]}
+            f"未知村/社区编码: {', '.join(missing)}", {field: [f"未知编码 {c}" for c in missing]}
         )
-    return list(found)
+    return [found[c] for c in codes]
 
 
 def create_station(
@@ -66,7 +83,11 @@ def create_station(
 
 
 def update_station(station: Station, **values) -> Station:
-    """Apply the given values to a station, re-deriving its place when moved; flush."""
+    """Apply the given values to a station, re-deriving its place when moved; flush.
+
+    `serves=None` means the default: a village-tier station serves its own village,
+    a township or county platform serves nothing until told.
+    """
     errors: dict[str, list[str]] = {}
     if "name" in values:
         name = (values["name"] or "").strip()
@@ -77,19 +98,27 @@ def update_station(station: Station, **values) -> Station:
         if values["kind"] not in STATION_KINDS:
             errors["kind"] = [f"可选: {', '.join(STATION_KINDS)}"]
         station.kind = values["kind"]
+    moved = any(key in values for key in ("lon", "lat", "village_code"))
+    lon = lat = None
+    if moved:
+        here = lonlat_of(station.location) or (None, None)
+        try:
+            lon, lat = parse_lonlat(values.get("lon", here[0]), values.get("lat", here[1]))
+        except ValidationError as exc:
+            errors.update(exc.errors)
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], errors)
-    moved = "lon" in values or "lat" in values or "village_code" in values
     if moved:
-        lon, lat = parse_lonlat(values.get("lon"), values.get("lat"))
+        own_before = station.area_id
         station.location = point_element(lon, lat)
-        village = None
         if values.get("village_code"):
-            village = _villages([values["village_code"]])[0]
+            village = _villages([values["village_code"]], "village_code")[0]
             station.area_id, station.township_id = village.id, village.parent_id
         else:
             placed = area_containing(lon, lat)
             station.area_id, station.township_id = placed.village_id, placed.township_id
+        if "serves" not in values and [a.id for a in station.serves] == [own_before]:
+            values["serves"] = None  # it served just its own village: follow the move
     for field in ("established_on", "closed_on", "convener", "address", "local_members"):
         if field in values:
             setattr(station, field, values[field])
@@ -103,16 +132,17 @@ def update_station(station: Station, **values) -> Station:
                 f"未知五有项 {key}", {"five_haves": [f"可选: {', '.join(FIVE_HAVES)}"]}
             )
         setattr(station, f"has_{key}", bool(value))
-    if "serves" in values and values["serves"] is not None:
+    if values.get("serves") is not None:
         station.serves = _villages(list(values["serves"]))
-    elif moved and station.kind not in STATION_TIER and station.area_id and not station.serves:
+    elif "serves" in values:
+        own = station.kind not in STATION_TIER and station.area_id is not None
         # a village-tier station serves its own village unless told otherwise
-        station.serves = [db.session.get(Area, station.area_id)]
+        station.serves = [db.session.get(Area, station.area_id)] if own else []
     if values.get("member_ids") is not None:
         ids = list(values["member_ids"])
         members = db.session.scalars(select(User).where(User.id.in_(ids))).all() if ids else []
         if len(members) != len(set(ids)):
-            raise ValidationError("未知委员", {"members": ["有委员不存在 (unknown member)"]})
+            raise ValidationError("未知委员", {"member_ids": ["有委员不存在 (unknown member)"]})
         station.members = list(members)
     db.session.flush()
     return station
