@@ -67,6 +67,8 @@ def get_visit(visit_id, lock: bool = False) -> Visit:
     """Return the visit or raise NotFound."""
     try:
         ident = int(visit_id)
+        if not 0 < ident < 2**31:
+            raise ValueError
     except (TypeError, ValueError):
         raise NotFound(f"没有这次走访: {visit_id} (no such visit)") from None
     query = select(Visit).where(Visit.id == ident)
@@ -78,10 +80,25 @@ def get_visit(visit_id, lock: bool = False) -> Visit:
     return visit
 
 
-def _issue_for_stop(ident, actor, errors: list[str]) -> Issue | None:
+def find_issue(ident) -> Issue | None:
+    """Return the issue named by an id or ref, or None (anything else names none)."""
+    if isinstance(ident, bool) or not isinstance(ident, int | str):
+        return None
+    if isinstance(ident, str):
+        ident = ident.strip()
+        if not ident or len(ident) > 40:
+            return None
+    if (isinstance(ident, int) or ident.isdigit()) and not 0 < int(ident) < 2**31:
+        return None
     try:
-        issue = get_issue(ident)
+        return get_issue(ident)
     except NotFound:
+        return None
+
+
+def _issue_for_stop(ident, actor, errors: list[str]) -> Issue | None:
+    issue = find_issue(ident)
+    if issue is None:
         errors.append(f"没有这个问题: {ident} (no such problem)")
         return None
     if issue.status in ENDED:
@@ -97,8 +114,10 @@ def _issue_for_stop(ident, actor, errors: list[str]) -> Issue | None:
     return issue
 
 
-def _stops(values: list, actor) -> list[dict]:
-    """Check the stops (issue ids and/or free points) and return them placed, in order."""
+def resolve_stops(values: list, actor, place: bool = False) -> list[dict]:
+    """Check stops (issue ids/refs, `{"issue_id"}` or free points `{"lon", "lat", "label"}`);
+    return `[{"issue", "lon", "lat", "label"}]` in order, with their village and township
+    (`area_id`, `township_id`) when `place`."""
     out: list[dict] = []
     problems: list[str] = []
     seen: set[int] = set()
@@ -126,7 +145,7 @@ def _stops(values: list, actor) -> list[dict]:
         problems.append(f"一次走访最多 {MAX_STOPS} 个点 (at most {MAX_STOPS} stops)")
     if problems:
         raise ValidationError(problems[0], {"issue_ids": problems})
-    for stop in out:
+    for stop in out if place else ():
         placed = area_containing(stop["lon"], stop["lat"])
         stop["area_id"], stop["township_id"] = placed.village_id, placed.township_id
     return out
@@ -298,7 +317,7 @@ def _apply(visit: Visit, actor, values: dict, creating: bool) -> None:
     new_stops = None
     if creating or "stops" in values:
         try:
-            new_stops = _stops(values.get("stops") or [], actor)
+            new_stops = resolve_stops(values.get("stops") or [], actor, place=True)
         except ValidationError as exc:
             errors.update(exc.errors)
     if new_stops is not None and values.get("optimise"):
@@ -431,16 +450,16 @@ def hold(
     if len(opinions) > MAX_TEXT:
         errors["opinions"] = [f"协商意见最多 {MAX_TEXT} 字"]
     stop_issues = {s.issue_id for s in visit.stops if s.issue_id is not None}
-    actions = list(actions or [])
+    actions = [dict(a) if isinstance(a, dict) else a for a in (actions or [])]
     for index, action in enumerate(actions):
         if not isinstance(action, dict):
             errors[f"actions.{index}"] = ["应为 {issue_id, to, unit, due_on, note}"]
             continue
-        try:
-            issue_id = get_issue(action.get("issue_id")).id
-        except (NotFound, TypeError):
+        found = find_issue(action.get("issue_id"))
+        if found is None:
             errors[f"actions.{index}.issue_id"] = [f"没有这个问题: {action.get('issue_id')}"]
             continue
+        issue_id = action["issue_id"] = found.id
         if issue_id not in stop_issues:
             errors[f"actions.{index}.issue_id"] = [
                 "只能对本次走访的问题商定措施 (only the visit's own problems)"

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from fieldwatch.extensions import db
 from fieldwatch.issues import services as issues
 
 #: 10:00 in Shanghai on Tuesday 10 March 2026
@@ -23,15 +24,24 @@ def _clock(app, freeze):
 
 
 @pytest.fixture
-def people(make_user):
-    return {
-        "admin": make_user("admin"),
-        "leader": make_user("leader"),
-        "supervisor": make_user("supervisor"),
-        "member": make_user("member"),
-        "member2": make_user("member"),
-        "unit": make_user("unit", unit="water"),
+def people(app):
+    """One user per role (no password: tests sign in by session or token, and scrypt is slow)."""
+    from fieldwatch.auth.services import create_user
+
+    specs = {
+        "admin": ("admin", None),
+        "leader": ("leader", None),
+        "supervisor": ("supervisor", None),
+        "member": ("member", None),
+        "member2": ("member", None),
+        "unit": ("unit", "water"),
     }
+    made = {
+        key: create_user(f"v_{key}", role, f"测试{key}", None, None, unit)
+        for key, (role, unit) in specs.items()
+    }
+    db.session.commit()
+    return made
 
 
 @pytest.fixture
