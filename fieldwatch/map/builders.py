@@ -159,7 +159,7 @@ def coverage_map(
     `townships` is a FeatureCollection whose properties hold `code`, `name`,
     `coverage_pct` (None without villages) and `label` (the tooltip text). The
     village layer is not inlined: `static/js/coverage-map.js` fetches it for the view.
-    `labels` gives the legend's words: title, full, none, covered, uncovered.
+    `labels` gives the legend's words: title, full (100 %), none (no villages).
     """
     m = base_map(bounds, tile_url=tile_url)
 
@@ -172,13 +172,15 @@ def coverage_map(
             "fillOpacity": 0.55,
         }
 
-    folium.GeoJson(
+    layer = folium.GeoJson(
         townships,
         name="townships",
         style_function=style,
         highlight_function=lambda f: {"weight": 3, "color": "#000"},
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
     ).add_to(m)
+    #: the JS name of the township layer (the village layer script dims it)
+    m.township_layer_name = layer.get_name()
     rows = [(FULL_COLOUR, labels["full"])]
     rows += [(colour, f"≥ {lower}%") for lower, colour in reversed(COVERAGE_BANDS)]
     rows += [(NO_DATA_COLOUR, labels["none"])]
@@ -439,3 +441,130 @@ def main_map(basemap, bounds: tuple[float, float, float, float] | None, labels: 
 
 
 __all__ += ["add_basemap", "main_map"]
+
+
+# --- visits (现场协商): the planner and a visit's numbered route ------------------------------
+ROUTE_COLOUR, START_COLOUR = "#0d6efd", "#198754"
+
+
+def _shift_geometry(geometry: dict, shift) -> dict:
+    """Return a GeoJSON geometry with every position passed through `shift(lon, lat)`."""
+
+    def walk(coords):
+        if coords and isinstance(coords[0], int | float):
+            return list(shift(coords[0], coords[1]))
+        return [walk(c) for c in coords]
+
+    return {**geometry, "coordinates": walk(geometry["coordinates"])}
+
+
+def planner_map(
+    basemap, bounds: tuple[float, float, float, float] | None, outlines: dict, labels: dict
+) -> folium.Map:
+    """Return the visit planner's skeleton: base map, township outlines and the draw tool.
+
+    No problem is inlined: `static/js/visit-planner.js` fetches the candidates for the
+    view from `/api/v1/visits/candidates`, draws the batches and the numbered route.
+    `outlines` is a FeatureCollection (properties `name`); `labels`: fullscreen,
+    exit_fullscreen. On a GCJ-02 base map (AMap) what is drawn here is shifted.
+    """
+    from folium import plugins
+
+    from fieldwatch.map.gcj import wgs_to_gcj
+
+    if basemap.gcj02:
+        if bounds is not None:
+            bounds = (*wgs_to_gcj(bounds[0], bounds[1]), *wgs_to_gcj(bounds[2], bounds[3]))
+        outlines = {
+            **outlines,
+            "features": [
+                {**f, "geometry": _shift_geometry(f["geometry"], wgs_to_gcj)}
+                for f in outlines.get("features", [])
+            ],
+        }
+    m = base_map(bounds) if bounds is not None else base_map(centre=(105.0, 35.0), zoom=4)
+    add_basemap(m, basemap)
+    if outlines.get("features"):
+        folium.GeoJson(
+            outlines,
+            name="outlines",
+            style_function=lambda f: {
+                "color": "#6c757d",
+                "weight": 1.2,
+                "fillOpacity": 0.02,
+                "interactive": False,
+            },
+        ).add_to(m)
+    plugins.Draw(
+        position="topleft",
+        show_geometry_on_click=False,
+        draw_options={
+            "polyline": False,
+            "circle": False,
+            "marker": False,
+            "circlemarker": False,
+            "polygon": {"allowIntersection": False, "shapeOptions": {"color": "#fd7e14"}},
+            "rectangle": {"shapeOptions": {"color": "#fd7e14"}},
+        },
+        edit_options={"edit": False, "remove": False},
+    ).add_to(m)
+    plugins.Fullscreen(
+        position="topleft", title=labels["fullscreen"], title_cancel=labels["exit_fullscreen"]
+    ).add_to(m)
+    return m
+
+
+def visit_route_map(
+    stops: list[dict], start: dict | None, basemap=None, labels: dict | None = None
+) -> folium.Map:
+    """Return a visit's map: numbered stops joined in order from the start (≤ 30 points).
+
+    `stops`: dicts with `lon`, `lat`, `number`, `title`; `start`: {lon, lat, label} or None.
+    """
+    from fieldwatch.map.gcj import wgs_to_gcj
+
+    def at(lon, lat):
+        x, y = wgs_to_gcj(lon, lat) if basemap is not None and basemap.gcj02 else (lon, lat)
+        return [y, x]
+
+    points = ([at(start["lon"], start["lat"])] if start else []) + [
+        at(s["lon"], s["lat"]) for s in stops
+    ]
+    if points:
+        lats, lons = [p[0] for p in points], [p[1] for p in points]
+        pad = 0.003
+        m = base_map((min(lons) - pad, min(lats) - pad, max(lons) + pad, max(lats) + pad))
+    else:
+        m = base_map(centre=(105.0, 35.0), zoom=4)
+    if basemap is not None:
+        add_basemap(m, basemap)
+    if len(points) > 1:
+        folium.PolyLine(points, color=ROUTE_COLOUR, weight=4, opacity=0.8, dash_array="8 6").add_to(
+            m
+        )
+    if start:
+        folium.Marker(
+            at(start["lon"], start["lat"]),
+            tooltip=str(escape(start.get("label") or (labels or {}).get("start", "start"))),
+            icon=folium.DivIcon(
+                html='<div class="fw-stop-start"><i class="fa-solid fa-flag"></i></div>',
+                icon_size=(26, 26),
+                icon_anchor=(13, 13),
+                class_name="fw-stop-icon",
+            ),
+        ).add_to(m)
+    for stop in stops:
+        folium.Marker(
+            at(stop["lon"], stop["lat"]),
+            tooltip=str(escape(f"{stop['number']}. {stop['title']}")),
+            icon=folium.DivIcon(
+                html=f'<div class="fw-stop-number">{int(stop["number"])}</div>',
+                icon_size=(26, 26),
+                icon_anchor=(13, 13),
+                class_name="fw-stop-icon",
+            ),
+        ).add_to(m)
+    return m
+
+
+__all__ += ["planner_map", "visit_route_map"]
