@@ -8,6 +8,7 @@ failure, released with `last_error` and a later `next_try_at`) and committed.
 The choice is **at most once**: if the process dies between a send and its
 mark, the row stays claimed and unsent, and no later run sends it again on its
 own: a message that may already have arrived is never sent twice silently.
+Rows are claimed one at a time, so a crash leaves at most one message in doubt.
 Such rows are reported as interrupted (`fieldwatch notify` says how many; the
 admin's notification page lists them) and an admin may send them again by hand.
 At-least-once would instead resend after a lease and risk a duplicate in
@@ -32,7 +33,9 @@ from fieldwatch.notify.senders import PermanentError, senders_for
 MAX_ATTEMPTS = 8
 #: a claim older than this, still unsent, was left by a run that died
 STALE_CLAIM = timedelta(minutes=15)
-BATCH = 50
+#: rows claimed per round: one, so that a crash leaves at most one message in doubt
+#: (a claim costs one small transaction; reminders come in hundreds a day, not millions)
+BATCH = 1
 INTERRUPTED = (
     "发送中断：可能已送达，未自动重发 (interrupted after sending began; not resent automatically)"
 )
