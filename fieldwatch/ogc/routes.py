@@ -152,6 +152,14 @@ def _collection(layer: Layer) -> dict:
                 "type": openapi.SCHEMA_JSON,
                 "title": "JSON Schema of the features",
             },
+            {
+                # GDAL 3.6 (Debian 12) looks for this spelling only; without the schema it
+                # guesses types from the first page (a column null there becomes String)
+                "href": _url("ogc.schema", collection_id=layer.id),
+                "rel": "describedBy",
+                "type": openapi.SCHEMA_JSON,
+                "title": "JSON Schema of the features (for GDAL)",
+            },
         ],
     }
     box = queries.extent(layer)
