@@ -1,0 +1,41 @@
+"""`GET /api/v1/coverage?as_of=&visited_since=`: coverage per township and county totals."""
+
+from __future__ import annotations
+
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from fieldwatch import clock, policy
+from fieldwatch.coverage import queries
+from fieldwatch.errors_core import ValidationError
+
+blp = Blueprint("coverage_api", __name__, url_prefix="/coverage", description="Coverage")
+
+
+class CoverageQuery(Schema):
+    as_of = fields.Date(metadata={"description": "the date (default today, local)"})
+    visited_since = fields.Date(metadata={"description": "start of the visit period"})
+    township = fields.String(metadata={"description": "only this township (code)"})
+
+
+def check_period(as_of, since) -> None:
+    """Refuse a period that starts after it ends."""
+    if since is not None and since > as_of:
+        raise ValidationError(
+            "走访统计的起始日期晚于截至日期",
+            {"visited_since": ["不能晚于 as_of (must not be after as_of)"]},
+        )
+
+
+@blp.route("")
+@login_required
+@blp.arguments(CoverageQuery, location="query")
+def coverage(args):
+    """Return `{as_of, townships: [{code, name, has_platform, villages, communities, covered,
+    coverage_pct, visited, uncovered}], totals}`."""
+    policy.require(current_user, "coverage.view")
+    as_of = args.get("as_of") or clock.today()
+    since = args.get("visited_since")
+    check_period(as_of, since)
+    return queries.coverage_by_township(as_of, since, args.get("township")).as_json()
