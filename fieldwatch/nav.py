@@ -21,7 +21,7 @@ class NavItem:
 
 #: every entry; shown when its endpoint exists and the user may do its action
 ITEMS: list[NavItem] = [
-    NavItem("main.index", _l("首页"), "map.view", "fa-house", 0),
+    NavItem("main.index", _l("地图"), "map.view", "fa-map-location-dot", 0),
     NavItem("todos.index", _l("我的待办"), "todos.view", "fa-list-check", 5),
     NavItem("issues.new", _l("上报问题"), "issues.report", "fa-camera", 10),
     NavItem("issues.index", _l("问题"), "issues.view", "fa-triangle-exclamation", 20),

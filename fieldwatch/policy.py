@@ -82,6 +82,30 @@ roles("admin.audit", {"admin"})
 roles("areas.view", EVERYONE)
 roles("areas.import", {"admin"})
 roles("map.view", EVERYONE)
+
+#: the list rule behind each layer of the main map and the vector tiles; the
+#: rows are then cut by the kind's own rule (map.queries.Reader mirrors
+#: issues.view, visits.view and followups.view in SQL)
+MAP_LAYER_VIEW = {
+    "townships": "areas.view",
+    "villages": "areas.view",
+    "stations": "stations.view",
+    "issues": "issues.view",
+    "visits": "visits.view",
+    "followups": "followups.view",
+}
+
+
+@rule("map.layer")
+def _map_layer(user, layer) -> bool:
+    return can(user, "map.view") and layer in MAP_LAYER_VIEW and can(user, MAP_LAYER_VIEW[layer])
+
+
+@rule("map.tiles")
+def _map_tiles(user, layer) -> bool:
+    return can(user, "map.layer", layer)
+
+
 roles("api.token", EVERYONE)
 
 

@@ -8,14 +8,25 @@ from flask import current_app, g
 
 
 def tile_hosts() -> list[str]:
-    """Return the origins of configured base-map tiles, allowed as image sources."""
+    """Return the origins of configured base-map tiles, allowed as image sources.
+
+    The environment's base map (FIELDWATCH_BASEMAP: Tianditu, OSM, AMap or
+    TILE_URL) always; the admin's `basemap` setting on the pages that drew a
+    map with it (they resolved it into `g.basemap`).
+    """
+    from fieldwatch.map.basemap import from_config
+
     hosts = []
     url = current_app.config.get("TILE_URL") or ""
     if url.startswith(("http://", "https://")):
         parts = urlsplit(url.replace("{s}", "a"))
         hosts.append(f"{parts.scheme}://{parts.netloc.replace('a.', '*.', 1)}")
+    hosts.extend(from_config().hosts)
+    chosen = getattr(g, "basemap", None)
+    if chosen is not None:
+        hosts.extend(chosen.hosts)
     hosts.extend(current_app.config.get("EXTRA_TILE_HOSTS", []))
-    return hosts
+    return list(dict.fromkeys(hosts))
 
 
 def apply_headers(response, request):

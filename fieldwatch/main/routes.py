@@ -35,5 +35,8 @@ def inject() -> dict:
 @bp.route("/")
 @login_required
 def index():
-    """Show the user's home page."""
-    return render_template("main/index.html")
+    """Show the main map: places, stations, problems, visits and look-backs for the view."""
+    from fieldwatch.map.page import main_map_context
+
+    policy.require(current_user, "map.view")
+    return render_template("main/index.html", **main_map_context())

@@ -8,7 +8,10 @@ def test_login_and_home_in_chinese_with_no_outside_request(live_server, make_pag
     sign_in(page, "leader")
     assert page.url.rstrip("/") == live_server.url
     assert page.locator("html").get_attribute("lang") == "zh-CN"
-    assert "欢迎" in page.inner_text("main")
+    # home is the main map, drawn from static/ with its live layers
+    page.wait_for_function("() => window.fwMap && window.fwMap.idle()")
+    assert page.locator("main .folium-map.leaflet-container").count() == 1
+    assert page.locator("nav").get_by_text("地图", exact=False).count() >= 1
     assert page.locator("nav").get_by_text("退出登录", exact=False).count() == 1
     # the stylesheet really loaded from static/ (Bootstrap sets the navbar colour)
     colour = page.eval_on_selector("nav.navbar", "e => getComputedStyle(e).backgroundColor")
