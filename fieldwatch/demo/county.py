@@ -5,9 +5,11 @@ same townships, villages, stations and users for the same seed. Geometry is WGS-
 lon/lat around Ziyang, Sichuan; townships and villages are clipped Voronoi cells.
 
 Stations follow the seed figures (43 street-block + 14 rural) plus one county and one
-township platform per township. Each village-tier station serves its own village and at
-most two neighbours, so about a third of the ~400 villages are covered: the subdistricts
-nearly fully, rural townships sparsely, one xiang not at all; two stations are closed.
+township platform per township, and village councils (村务协商议事会) where coverage is
+thinnest. Each village-tier station serves its own village and a few neighbours, so
+nearly every village is covered, as in the seeds ("402个行政村(社区)…全覆盖"), but not
+quite: about 85-92 % of the ~400 villages (the subdistricts fully, rural townships
+mostly), one xiang has no station at all, and two stations are closed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,15 @@ SIZE_DEG = (0.415, 0.315)  # about 40 km x 35 km at 30.1 N
 N_SUBDISTRICTS, N_TOWNS, N_XIANG = 4, 12, 3
 VILLAGE_TOTAL = 402
 N_STREET_BLOCK, N_RURAL = 43, 14
+#: how many neighbours (at least, at most) a village-tier station serves besides its own village
+REACH = {
+    "street_block": (2, 4),
+    "rural": (3, 5),
+    "village_council": (2, 4),
+    "member_studio": (0, 0),
+}
+#: village councils are added until this share of the stationed townships' villages is served
+COUNCIL_TARGET = 0.93
 STATION_KINDS = (
     "street_block", "rural", "member_studio", "members_home",
     "liaison_group", "village_council", "township_platform", "county_platform",
@@ -300,16 +311,32 @@ class _Stations:
             name, kind, code, t.code, loc, tuple(serves), fh, opened, None, convener, address
         )
 
-    def at_village(self, kind, v: Place, suffix: str, ks=(0, 1, 2, 2)) -> StationPlan:
+    def at_village(self, kind, v: Place, suffix: str) -> StationPlan:
+        """A station in village ``v`` serving it and some of its still unserved neighbours."""
         cands = [c for c in self.nbrs[v.code] if c not in self.covered]
         self.rng.shuffle(cands)
         cands.sort(key=lambda c: self.by_code[c].kind != v.kind)  # prefer the same kind
-        serves = [v.code, *cands[: self.rng.choice(ks)]]
+        serves = [v.code, *cands[: self.rng.randint(*REACH[kind])]]
         self.covered.update(dict.fromkeys(serves, True))
         t = self.by_t[v.parent_code]
         area = t.boundary if v.boundary is None else v.boundary
         loc = _jitter(self.rng, area, v.location, 0.0004 if v.boundary is None else 0.0008)
         return self.station(kind, v.name + suffix, t, v, loc, serves)
+
+    def councils(self, eligible: list[Place], no_station: str) -> list[StationPlan]:
+        """Village councils in the least covered townships until COUNCIL_TARGET is served."""
+        rng, villages, covered = self.rng, self.villages, self.covered
+        by_t = {t.code: [v for v in villages if v.parent_code == t.code] for t in eligible}
+        stationed = [v for v in villages if v.parent_code != no_station]
+        out = []
+        while sum(v.code in covered for v in stationed) < COUNCIL_TARGET * len(stationed):
+            t = min(eligible, key=lambda t: (sum(v.code in covered for v in by_t[t.code])
+                                             / len(by_t[t.code]), t.code))  # fmt: skip
+            free = [v for v in by_t[t.code] if v.code not in covered]
+            gain = {v.code: sum(c not in covered for c in self.nbrs[v.code]) for v in free}
+            best = [v for v in free if gain[v.code] == max(gain.values())]
+            out.append(self.at_village("village_council", rng.choice(best), "村务协商议事会"))
+        return out
 
     def build(self, no_station: str) -> list[StationPlan]:
         rng, by_t, villages = self.rng, self.by_t, self.villages
@@ -338,16 +365,15 @@ class _Stations:
 
         eligible = [t for t in self.townships if t.kind != "subdistrict" and t.code != no_station]
         rng.shuffle(eligible)
-        for i in range(N_RURAL + 1):
+        for i in range(N_RURAL):
             t = eligible[i % len(eligible)]
             free = [v for v in villages if v.parent_code == t.code and v.code not in self.covered]
             free = [v for v in free if v.kind == "village"]
-            if free and i < N_RURAL:
-                out.append(self.at_village("rural", rng.choice(free), "乡邻协商议事点", (1, 2, 2)))
-            elif free:
-                out.append(self.at_village("village_council", rng.choice(free), "村务协商议事会"))
+            if free:
+                out.append(self.at_village("rural", rng.choice(free), "乡邻协商议事点"))
+        out += self.councils(eligible, no_station)
         studio = rng.choice([v for v in comms if by_t[v.parent_code].kind == "subdistrict"])
-        out.append(self.at_village("member_studio", studio, "政协委员工作室", (0,)))
+        out.append(self.at_village("member_studio", studio, "政协委员工作室"))
 
         last = date(2025, 9, 30)  # closures lie in the past
         old = [
