@@ -189,3 +189,70 @@ def export_response(
     if fmt == "xlsx":
         return xlsx_response(filename, headers, rows, sheet_title or filename)
     return None
+
+
+# --- problems (issues) ------------------------------------------------------------
+#: the most rows one download holds (a county's whole ledger fits)
+MAX_ROWS = 50_000
+STATUS_NAMES = {
+    "reported": "已上报",
+    "accepted": "已受理",
+    "in_progress": "办理中",
+    "resolved": "已办结",
+    "closed": "已销号",
+    "rejected": "不予受理",
+    "duplicate": "重复",
+}
+SOURCE_NAMES = {
+    "field": "现场上报",
+    "visit": "走访",
+    "open311": "Open311",
+    "hotline": "热线",
+    "import": "台账导入",
+}
+ISSUE_HEADERS = [
+    "编号", "标题", "类别", "乡镇（街道）", "村（社区）", "地址", "经度", "纬度", "状态",
+    "紧急", "承办单位", "办理期限", "答复类别", "来源", "上报时间", "办结时间", "销号时间",
+    "重办次数", "描述",
+]  # fmt: skip
+CONTACT_HEADERS = ["联系人", "联系电话"]
+
+
+def issue_rows(issues, with_contact: bool = False):
+    """Rows for a problem list download (the ledger's columns); contact only when allowed."""
+    from fieldwatch.geo import lonlat_of
+
+    for issue in issues:
+        lon, lat = lonlat_of(issue.location) or (None, None)
+        row = [
+            issue.ref,
+            issue.title,
+            getattr(issue.category, "name", ""),
+            getattr(issue.township, "name", ""),
+            getattr(issue.area, "name", ""),
+            issue.address,
+            round(lon, 6) if lon is not None else None,
+            round(lat, 6) if lat is not None else None,
+            STATUS_NAMES.get(issue.status, issue.status),
+            issue.priority == "urgent",
+            getattr(issue.unit, "name", ""),
+            issue.due_on,
+            issue.answer_class,
+            SOURCE_NAMES.get(issue.source, issue.source),
+            issue.created_at,
+            issue.resolved_at,
+            issue.closed_at,
+            issue.reopen_count or 0,
+            issue.description,
+        ]
+        if with_contact:
+            row += [issue.contact_name, issue.contact_phone]
+        yield row
+
+
+def issue_export(fmt: str | None, issues, with_contact: bool = False) -> Response | None:
+    """Answer a problem list as CSV/.xlsx for `?format=`; None when no download is asked."""
+    if fmt not in ("csv", "xlsx"):
+        return None
+    headers = ISSUE_HEADERS + (CONTACT_HEADERS if with_contact else [])
+    return export_response(fmt, "问题清单", headers, issue_rows(issues, with_contact), "问题")

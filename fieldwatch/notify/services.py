@@ -39,7 +39,7 @@ def link(endpoint: str, **values) -> str:
 
 
 def _issue_link(issue) -> str:
-    return link("issues.detail", ident=issue.ref) or link("issues.detail", issue_id=issue.id)
+    return link("issues.detail", issue_id=issue.ref)
 
 
 def enqueue(user: User, kind: str, key: str, build, data: dict | None = None) -> bool:
