@@ -341,8 +341,9 @@ _BATCH_SQL = """
 def batches(f: CandidateFilter, eps_m: float) -> dict:
     """Group candidates lying within `eps_m` metres of each other (DBSCAN, ≥ 2 per batch).
 
-    Returns {"batches": [{"id", "issue_ids", "count", "lon", "lat", "townships"}],
-    "loners": [issue ids], "eps_m"}, biggest batch first.
+    Returns {"batches": [{"id", "issue_ids", "count", "lon", "lat", "townships", "issues":
+    [{"id", "ref", "title", "status", "lon", "lat"}]}], "loners": [issue ids], "eps_m"},
+    biggest batch first.
     """
     where, params = _candidate_where(f)
     rows = db.session.execute(
@@ -364,6 +365,26 @@ def batches(f: CandidateFilter, eps_m: float) -> dict:
                 "townships": sorted(names[t] for t in row.township_ids if t in names),
             }
         )
+    ids = [i for batch in out for i in batch["issue_ids"]]
+    details = {
+        row.id: {
+            "id": row.id,
+            "ref": row.ref,
+            "title": row.title,
+            "status": row.status,
+            "lon": row.lon,
+            "lat": row.lat,
+        }
+        for row in db.session.execute(
+            text(
+                "SELECT id, ref, title, status, ST_X(location) AS lon, ST_Y(location) AS lat"
+                " FROM issues WHERE id = ANY(:ids)"
+            ),
+            {"ids": ids},
+        )
+    }
+    for batch in out:
+        batch["issues"] = [details[i] for i in batch["issue_ids"] if i in details]
     out.sort(key=lambda b: (-b["count"], b["issue_ids"][0]))
     for number, batch in enumerate(out, start=1):
         batch["id"] = number
