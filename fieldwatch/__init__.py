@@ -68,4 +68,4 @@ def _register_areas(app: Flask) -> None:
 
 #: user-facing areas, in the order their blueprints are registered
 AREAS = ("errors", "auth", "main", "api", "areas", "stations", "ogc", "open311", "admin", "notify", "visits",
-         "issues", "photos", "coverage", "map", "tiles")  # fmt: skip
+         "issues", "photos", "coverage", "map", "tiles", "followups", "places", "todos")  # fmt: skip
