@@ -31,7 +31,9 @@ PRECACHE_STATIC = [
     "vendor/leaflet/images/marker-icon-2x.png",
     "vendor/leaflet/images/marker-shadow.png",
     "css/app.css",
+    "css/issues.css",
     "js/offline-queue.js",
+    "js/fw-map.js",
     "js/exif-gps.js",
     "js/issue-form.js",
 ]
