@@ -27,6 +27,7 @@ from flask import current_app
 from sqlalchemy import text
 
 from fieldwatch import clock
+from fieldwatch.coverage.queries import coverage_by_township
 from fieldwatch.extensions import db
 
 STATES = ("due", "overdue", "done")
@@ -447,14 +448,6 @@ WITH t AS (
     SELECT a.id, a.code, a.name FROM areas a
     WHERE a.level = 'township'
       AND (CAST(:scope_township AS integer) IS NULL OR a.id = :scope_township)
-), villages AS (
-    SELECT v.parent_id AS tid, count(*) AS villages,
-        count(*) FILTER (WHERE EXISTS (
-            SELECT 1 FROM station_serves ss JOIN stations s ON s.id = ss.station_id
-            WHERE ss.area_id = v.id
-              AND (s.established_on IS NULL OR s.established_on <= :as_of)
-              AND (s.closed_on IS NULL OR s.closed_on > :as_of))) AS covered
-    FROM areas v WHERE v.level = 'village' GROUP BY v.parent_id
 ), held AS (
     SELECT t.id AS tid, count(DISTINCT v.id) AS visits
     FROM visits v
@@ -479,12 +472,10 @@ WITH t AS (
     GROUP BY 1
 )
 SELECT t.id, t.code, t.name,
-    COALESCE(vl.villages, 0) AS villages, COALESCE(vl.covered, 0) AS covered,
     COALESCE(h.visits, 0) AS visits,
     COALESCE(c.closed, 0) AS closed, COALESCE(o.open_overdue, 0) AS open_overdue,
     COALESCE(l.lookbacks_due, 0) AS lookbacks_due, COALESCE(l.on_time, 0) AS lookbacks_on_time
 FROM t
-LEFT JOIN villages vl ON vl.tid = t.id
 LEFT JOIN held h ON h.tid = t.id
 LEFT JOIN closed c ON c.tid = t.id
 LEFT JOIN overdue o ON o.tid = t.id
@@ -514,6 +505,12 @@ def ranking(period: Period, scope: Scope | None = None, weights: dict | None = N
         "tz": _tz(),
     }
     rows = [dict(r._mapping) for r in db.session.execute(text(_RANKING), params)]
+    # coverage is the coverage area's own query (DESIGN.md "Coverage"), on the same day
+    coverage = {t.code: t for t in coverage_by_township(params["as_of"]).townships}
+    for row in rows:
+        place = coverage.get(row["code"])
+        row["villages"] = place.villages + place.communities if place else 0
+        row["covered"] = place.covered if place else 0
     most_visits = max((r["visits"] for r in rows), default=0)
     for row in rows:
         shares = {
