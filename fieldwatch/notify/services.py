@@ -25,6 +25,9 @@ from fieldwatch.notify.prefs import channel_for
 
 #: a look-back is announced this many days before it is due
 DUE_AHEAD_DAYS = 3
+#: overdue look-backs older than this were announced long ago (or the office knows):
+#: the scan, which runs every few minutes, does not walk the whole backlog each time
+OVERDUE_WINDOW_DAYS = 30
 PREFIX = "[有事来协商] "
 
 
@@ -197,15 +200,20 @@ def scan() -> dict[str, int]:
         .where(
             Followup.done_at.is_(None),
             Followup.due_on <= today + timedelta(days=DUE_AHEAD_DAYS),
+            Followup.due_on >= today - timedelta(days=OVERDUE_WINDOW_DAYS),
             or_(Followup.issue_id.is_(None), Issue.status.not_in(ENDED)),
         )
         .order_by(Followup.due_on, Followup.id)
     ).all()
+    recipients: dict[tuple, list[User]] = {}  # many look-backs share a township
     for followup in pending:
         kind = "lookback_overdue" if followup.due_on < today else "lookback_due"
         key = f"f{followup.id}:{followup.due_on.isoformat()}"
         data = {"followup_id": followup.id, "issue_id": followup.issue_id}
-        for user in followup_recipients(followup):
+        who = (followup.assignee_id, followup.township_id)
+        if who not in recipients:
+            recipients[who] = followup_recipients(followup)
+        for user in recipients[who]:
             if enqueue(user, kind, key, lambda f=followup: _followup_text(f, today), data):
                 counts[kind] += 1
     visits = db.session.scalars(

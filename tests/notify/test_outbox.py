@@ -135,6 +135,7 @@ def test_scan_lookbacks_due_and_overdue(people, make_user):
     due = _followup(issue, 3)
     _followup(issue, 4)  # not yet: more than 3 days ahead
     overdue = _followup(issue, -2)
+    _followup(issue, -40)  # long overdue: announced long ago, not walked again
     assigned = _followup(issue, 1, assignee=people["member_t2"])
     supervisor_t1 = make_user("supervisor", township=T1)
     counts = scan()
