@@ -26,8 +26,11 @@ PAGE_ASSETS = (
 )
 _BARE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*\bnonce=)")
 
-#: coverage % bands, low to high: (lower bound, colour); 100 % has its own colour
-COVERAGE_BANDS = ((0, "#d73027"), (50, "#fc8d59"), (80, "#fee08b"), (95, "#91cf60"))
+#: coverage % bands, low to high: (lower bound, colour); 100 % has its own colour. Finer
+#: near the top, where counties aiming at full coverage (全覆盖) mostly are.
+COVERAGE_BANDS = (
+    (0, "#d73027"), (50, "#fc8d59"), (75, "#fee08b"), (90, "#d9ef8b"), (95, "#91cf60"),
+)  # fmt: skip
 FULL_COLOUR = "#1a9850"
 NO_DATA_COLOUR = "#bdbdbd"
 COVERED_COLOUR, UNCOVERED_COLOUR = "#1a9850", "#d73027"

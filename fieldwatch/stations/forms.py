@@ -29,7 +29,9 @@ class StationForm(FlaskForm):
     )
     address = StringField(_l("地址"), validators=[Optional(), Length(max=300)])
     village_code = SelectField(_l("所在村(社区)"), choices=[], validate_choice=False)
-    serves = SelectMultipleField(_l("服务的村(社区)"), choices=[], validate_choice=False)
+    serves = SelectMultipleField(
+        _l("服务的村(社区)"), choices=[], validate_choice=False, render_kw={"size": 10}
+    )
     venue = BooleanField(FIVE_HAVES_LABELS["venue"])
     signage = BooleanField(FIVE_HAVES_LABELS["signage"])
     rules = BooleanField(FIVE_HAVES_LABELS["rules"])
@@ -39,6 +41,6 @@ class StationForm(FlaskForm):
     closed_on = DateField(_l("关闭日期"), validators=[Optional()])
     convener = StringField(_l("召集人"), validators=[Optional(), Length(max=100)])
     member_ids = SelectMultipleField(
-        _l("联系的政协委员"), choices=[], coerce=int, validate_choice=False
+        _l("联系的政协委员"), choices=[], coerce=int, validate_choice=False, render_kw={"size": 8}
     )
     local_members = TextAreaField(_l("议事成员"), validators=[Optional(), Length(max=2000)])
