@@ -17,7 +17,6 @@ from fieldwatch import clock
 from fieldwatch.extensions import db
 from fieldwatch.geo import lonlat_of
 from fieldwatch.models import Area, Issue, Station, Unit, User, Visit
-from fieldwatch.models.issues import ENDED
 from fieldwatch.visits import queries, services
 
 #: topics (定题) by the kind of problems a batch holds
@@ -50,7 +49,9 @@ def _open_issues_by_township(before) -> dict[int, list[Issue]]:
     rows = db.session.scalars(
         select(Issue)
         .where(
-            Issue.status.not_in(ENDED),
+            # what a visit goes to look at: problems not yet answered (resolved ones await a
+            # look-back instead)
+            Issue.status.in_(("reported", "accepted", "in_progress")),
             # untouched since before the visit was planned, so its timeline stays in order
             Issue.updated_at < before,
             Issue.township_id.is_not(None),
@@ -101,7 +102,7 @@ def _actions(stops: list[Issue], units: list[str], township_unit: str | None, rn
             actions.append(
                 {"issue_id": issue.id, "to": "in_progress", "unit": unit, "note": "现场商定交办"}
             )
-        elif issue.status == "in_progress" and rng.random() < 0.5:
+        elif issue.status == "in_progress" and rng.random() < 0.6:
             actions.append(
                 {"issue_id": issue.id, "to": "in_progress", "unit": unit, "note": "现场协商后转办"}
             )
