@@ -54,4 +54,5 @@ lint: install-test
 	$(BIN)/ruff format --check fieldwatch tests
 
 bench: install-test
-	$(BIN)/python -m bench
+	@scripts/apt-ensure wrk
+	$(BIN)/python -m bench $(BENCH_ARGS)

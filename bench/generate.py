@@ -2,7 +2,7 @@
 
     python -m bench.generate [--small] [--regenerate] [--seed N]
 
-The bench instance is FIELDWATCH_INSTANCE (default ./instance-bench); the full
+The bench instance is ./instance-bench (FIELDWATCH_BENCH_INSTANCE to move it); the full
 province goes into its database `fieldwatch` (so `fieldwatch serve` there just
 works), the 1/50 one into `fieldwatch_small`. The real migrations make the
 schema; the load drops the secondary indexes and foreign keys of the tables it
@@ -49,7 +49,12 @@ TABLES = (
 
 
 def instance_path() -> Path:
-    return Path(os.environ.get("FIELDWATCH_INSTANCE") or DEFAULT_INSTANCE).resolve()
+    """The bench's own instance: FIELDWATCH_BENCH_INSTANCE, default ./instance-bench.
+
+    Never FIELDWATCH_INSTANCE: that is the developer's instance (the Makefile exports
+    it), and a fresh load drops the database it fills.
+    """
+    return Path(os.environ.get("FIELDWATCH_BENCH_INSTANCE") or DEFAULT_INSTANCE).resolve()
 
 
 def connect(url: str):
@@ -64,12 +69,22 @@ def connect(url: str):
 
 
 def app_config(url: str, instance: Path) -> dict:
+    """The config of an in-process app on the bench database (as the server would have it)."""
     return {
         "SQLALCHEMY_DATABASE_URI": url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SECRET_KEY": "bench",
         "INSTANCE": str(instance),
         "UPLOAD_FOLDER": str(instance / "uploads"),
+        "FIELDWATCH_TIMEZONE": "Asia/Shanghai",
+        "MAX_PHOTO_BYTES": 15 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 62 * 1024 * 1024,
+        "ONSITE_DISTANCE_M": 200.0,
+        "BASEMAP": "",
+        "TIANDITU_KEY": "",
+        "TILE_URL": "",
+        "PUBLIC_LAYERS": False,
+        "SESSION_COOKIE_SECURE": False,
     }
 
 

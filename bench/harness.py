@@ -248,6 +248,7 @@ def _first_line(exc: BaseException) -> str:
 
 def run_scenario(s: scenarios.Scenario, ctx: Context, sql_conn, opts: Options) -> dict:
     row: dict = {"scenario": s.name, "group": s.group, "target": s.target.text(), "status": "ok"}
+    row["load1"] = round(os.getloadavg()[0], 2)  # others' work on the machine shows here
     notes = []
     if s.sql:
         try:
@@ -304,6 +305,21 @@ def run_scenario(s: scenarios.Scenario, ctx: Context, sql_conn, opts: Options) -
 
 
 # --- load -------------------------------------------------------------------------------------
+def settle(port: int, path: str = "/login", timeout: float = 60) -> None:
+    """Wait until the server has worked off what wrk left queued (sync workers finish
+    requests whose clients have gone), so the next measurement starts on an idle server."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        try:
+            servers._get(port, path, timeout=timeout)
+        except OSError:
+            return
+        if time.perf_counter() - started < 0.1:
+            return
+        time.sleep(0.2)
+
+
 def _rendered(sql_conn, s: scenarios.Scenario) -> list[str]:
     out = []
     with sql_conn.cursor() as cur:
@@ -332,12 +348,13 @@ def run_loads(chosen, rows, ctx: Context, sql_conn, opts: Options, log) -> list[
                 load = measure.wrk(
                     f"http://127.0.0.1:{ctx.port}", paths, headers, c, opts.wrk_seconds
                 )
+                settle(ctx.port)
                 out[f"app_c{c}"] = load.rps
                 out["errors"] += load.errors
                 if c == 8:
                     out["app_c8_p99"] = load.p99_ms
                 if load.note:
-                    out["note"] = load.note
+                    out["note"] = f"c={c}: {load.note}"
         else:
             out["note"] = "app: not available"
         statements = [sql for s in members for sql in _rendered(sql_conn, s)]
@@ -448,6 +465,7 @@ def _compare(ctx: Context, tipg: servers.Server, sql_conn, opts: Options, log) -
         for _ in range(opts.tipg_rounds):
             if fw_ok:
                 load = measure.wrk(ctx.base, [case["fw"]], fw_headers, 8, opts.wrk_seconds)
+                settle(ctx.port)
                 if load.rps is not None:
                     fw_runs.append(load.rps)
             if status == 200:
@@ -493,7 +511,11 @@ def run(opts: Options, log=print) -> dict:
     result: dict = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": servers.version_of_fieldwatch(),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "loadavg_start": os.getloadavg(),
+        },
         "options": {k: str(v) for k, v in vars(opts).items()},
         "province": marker,
         "load": load_info,
@@ -528,6 +550,7 @@ def run(opts: Options, log=print) -> dict:
             log(f"bench: could not remove the bench's own rows: {_first_line(exc)}")
         sql_conn.close()
     result["seconds"] = round(time.monotonic() - started, 1)
+    result["machine"]["loadavg_end"] = os.getloadavg()
     return result
 
 
@@ -541,6 +564,15 @@ def print_results(result: dict, log=print) -> None:
         f"{counts.get('areas', 0):,} areas, {counts.get('stations', 0):,} stations "
         f"(commit {result['commit']}, {result['machine']['cpus']} cpus)"
     )
+    machine = result["machine"]
+    if "loadavg_end" in machine:
+        log(
+            "load average (1/5/15 min) at start "
+            + "/".join(f"{v:.1f}" for v in machine["loadavg_start"])
+            + ", at end "
+            + "/".join(f"{v:.1f}" for v in machine["loadavg_end"])
+            + " (above the cpu count, other work on the machine inflates the figures)"
+        )
     if info:
         log(f"generated in {info['timings'].get('with_migrations')}s; sizes {info.get('sizes')}")
     log("")

@@ -94,7 +94,8 @@ MIN_REPS = 30
 
 def _repeat(one, reps: int, warmup: int, budget_s: float = BUDGET_S) -> Sample:
     """Call one(k) `warmup` times untimed, then `reps` times timed; slow calls get a shorter
-    warm-up and fewer repetitions (at least MIN_REPS) so one scenario never eats the run."""
+    warm-up and fewer repetitions (MIN_REPS, or 10 when a call takes seconds) so one
+    scenario never eats the run."""
     sample = Sample()
     started = time.perf_counter()
     k = 0
@@ -112,6 +113,8 @@ def _repeat(one, reps: int, warmup: int, budget_s: float = BUDGET_S) -> Sample:
         sample.sizes.append(size)
         sample.statuses.append(status)
         if len(sample.ms) >= MIN_REPS and spent > budget_s:
+            break
+        if len(sample.ms) >= 10 and spent > 3 * budget_s:  # seconds per call: 10 will do
             break
     return sample
 
@@ -221,7 +224,7 @@ def wrk(
     if result.returncode != 0 or not rps:
         return Load(None, note=f"wrk failed: {(result.stderr or out).strip()[:200]}")
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    socket_errors = re.search(r"Socket errors:.*", out)
+    socket_errors = re.search(r"Socket errors:.*", out)  # timeouts: slower than 30 s
     p50 = re.search(r"\s50%\s+([\d.]+\w+)", out)
     p99 = re.search(r"\s99%\s+([\d.]+\w+)", out)
     return Load(

@@ -41,6 +41,7 @@ def latency_table(rows: list[dict]) -> str:
         "scenario",
         "p50 ms",
         "p95 ms",
+        "n",
         "bytes",
         "SQL p50",
         "SQL p95",

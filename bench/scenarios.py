@@ -231,6 +231,70 @@ COVERAGE = """
     ) t
 """
 
+#: the main map's issues layer (`/api/v1/map/layers/issues`): open problems, thinned by zoom
+LAYER_TOWNSHIP_MAX_ZOOM = 10
+LAYER_POINTS_FROM_ZOOM = 17
+LAYER_LIMIT = 2000
+LAYER_CELL_PX = 60
+
+LAYER_TOWNSHIPS = (
+    """
+    SELECT coalesce(json_agg(json_build_object(
+        'type', 'Feature', 'id', t.id, 'geometry', ST_AsGeoJSON(t.location, 5)::json,
+        'properties', json_build_object('code', t.code, 'name', t.name, 'count', c.n))), '[]')::text
+    FROM (
+        SELECT township_id, count(*) AS n FROM issues
+        WHERE location && ST_MakeEnvelope(%(x1)s, %(y1)s, %(x2)s, %(y2)s, 4326)
+          AND status NOT IN """
+    + OPEN
+    + """
+        GROUP BY township_id
+    ) c JOIN areas t ON t.id = c.township_id
+    """
+)
+
+LAYER_GRID = (
+    """
+    SELECT coalesce(json_agg(json_build_object(
+        'type', 'Feature',
+        'geometry', json_build_object('type', 'Point', 'coordinates',
+                                      json_build_array(round(g.x::numeric, 5), round(g.y::numeric, 5))),
+        'properties', json_build_object('count', g.n))), '[]')::text
+    FROM (
+        SELECT avg(ST_X(location)) AS x, avg(ST_Y(location)) AS y, count(*) AS n FROM issues
+        WHERE location && ST_MakeEnvelope(%(x1)s, %(y1)s, %(x2)s, %(y2)s, 4326)
+          AND status NOT IN """
+    + OPEN
+    + """
+        GROUP BY ST_SnapToGrid(location, %(cell)s)
+    ) g
+    """
+)
+
+LAYER_POINTS = _features(
+    """
+    SELECT i.id, i.id AS ord, i.ref, i.title, i.status, c.code AS category, i.priority,
+           i.created_at, i.location
+    FROM issues i JOIN categories c ON c.id = i.category_id
+    WHERE i.location && ST_MakeEnvelope(%(x1)s, %(y1)s, %(x2)s, %(y2)s, 4326)
+      AND i.status NOT IN """
+    + OPEN
+    + """
+    ORDER BY i.id LIMIT %(limit)s
+    """,
+    ISSUE_PROPS,
+)
+
+
+def _layer_sql(b, zoom: float) -> tuple[str, dict]:
+    params = _bbox_params(b, LAYER_LIMIT)
+    if zoom <= LAYER_TOWNSHIP_MAX_ZOOM:
+        return LAYER_TOWNSHIPS, params
+    if zoom < LAYER_POINTS_FROM_ZOOM:
+        return LAYER_GRID, params | {"cell": LAYER_CELL_PX * 360.0 / (256 * 2**zoom)}
+    return LAYER_POINTS, params
+
+
 REPORT = [
     # what POST /issues does: place the point, insert and announce, look for duplicates
     """
@@ -291,6 +355,20 @@ def map_views(places: Places) -> list[tuple[str, tuple[float, float], float]]:
         ("city", places.city, 17),
         ("rural", places.rural, 11),
         ("rural", places.rural, 14),
+    ]
+
+
+def layer_views(places: Places) -> list[tuple[str, tuple[float, float], float]]:
+    """Views for the main map's layer: township counts, grid clusters and points."""
+    return [
+        ("province", places.province, 7),
+        ("city", places.city, 10),
+        ("city", places.city, 12),
+        ("city", places.city, 14),
+        ("city", places.city, 16),
+        ("city", places.city, 17),
+        ("rural", places.rural, 11),
+        ("rural", places.rural, 17),
     ]
 
 
@@ -389,6 +467,19 @@ def build(places: Places, reporter_id: int, containing_sql: str, pip_call=None) 
                 load="map api",
             )
         )
+    for label, centre, zoom in layer_views(places):
+        b = bbox_for(centre, zoom)
+        url = "/api/v1/map/layers/issues?" + urlencode({"bbox": bbox_text(b), "zoom": int(zoom)})
+        out.append(
+            Scenario(
+                f"map layer z{zoom:g} {label}",
+                "map data",
+                MAP_TARGET,
+                requests=[Request(url)],
+                sql=[_layer_sql(b, zoom)],
+                load="map layer",
+            )
+        )
     for label, centre, zoom in map_views(places)[::2]:
         b = bbox_for(centre, zoom)
         url = "/ogc/collections/issues/items?" + urlencode(
@@ -454,15 +545,15 @@ def build(places: Places, reporter_id: int, containing_sql: str, pip_call=None) 
         )
     )
 
-    for path in ("/", "/map"):
-        out.append(
-            Scenario(
-                f"page {path} (signed in)",
-                "page HTML",
-                Target(max_bytes=300_000),
-                requests=[Request(path)],
-                auth="cookie",
-                load="page /" if path == "/" else None,
-            )
+    # the home page is the map page
+    out.append(
+        Scenario(
+            "page / (signed in)",
+            "page HTML",
+            Target(max_bytes=300_000),
+            requests=[Request("/")],
+            auth="cookie",
+            load="page /",
         )
+    )
     return out
