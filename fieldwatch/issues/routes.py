@@ -230,12 +230,11 @@ def _detail(issue, move_form=None, comment_form=None, photo_form=None, open_move
     move_form = move_form or MoveForm()
     move_form.unit.choices = unit_choices(issue.township_id)
     lon, lat = lonlat_of(issue.location)
-    duplicates = []
+    rows = []
     if issue.is_open:
-        duplicates = [
-            present.near_item(r)
-            for r in queries.possible_duplicates(issue, 5, **policy.issue_rows(current_user))
-        ]
+        rows = queries.possible_duplicates(issue, 5, **policy.issue_rows(current_user))
+    duplicates = [present.near_item(r) for r in rows]
+    others = [{"lon": r.lon, "lat": r.lat, "label": f"{r.ref} {r.title}"} for r in rows]
     events = [
         {**present.event_item(e, current_user, issue), "at_dt": e.created_at} for e in issue.events
     ]
@@ -253,6 +252,7 @@ def _detail(issue, move_form=None, comment_form=None, photo_form=None, open_move
         events=events,
         photos=present.photo_list(issue),
         duplicates=duplicates,
+        others=others,
         present=present,
         overdue=present.is_overdue(issue),
         can_contact=policy.can(current_user, "issues.view_contact", issue),

@@ -81,9 +81,8 @@ self.addEventListener("fetch", function (event) {
       }
       return response;
     }).catch(function () {
-      return caches.open(PAGE_CACHE).then(function (cache) {
-        return cache.match(request, { ignoreSearch: true });
-      }).then(function (cached) {
+      // the last visit's copy, else the one fetched when the worker was installed
+      return caches.match(request, { ignoreSearch: true }).then(function (cached) {
         return cached || Response.error();
       });
     }));
