@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from fieldwatch.extensions import db
@@ -11,13 +12,13 @@ from fieldwatch.models import Area, Issue, Station, Unit, User, Visit
 from fieldwatch.visits.queries import route_of
 
 FORM_NAMES = {
-    "on_site": "现场协商",
-    "meeting": "会场协商",
-    "online": "网络协商",
-    "written": "书面协商",
-    "inspection": "视察调研",
+    "on_site": _l("现场协商"),
+    "meeting": _l("会场协商"),
+    "online": _l("网络协商"),
+    "written": _l("书面协商"),
+    "inspection": _l("视察调研"),
 }
-STATUS_NAMES = {"planned": "计划中", "held": "已举行", "cancelled": "已取消"}
+STATUS_NAMES = {"planned": _l("计划中"), "held": _l("已举行"), "cancelled": _l("已取消")}
 
 
 def _names(model, ids) -> dict:

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
@@ -44,13 +45,13 @@ bp = Blueprint("visits", __name__, url_prefix="/visits")
 #: the planner's default batch distance, metres
 DEFAULT_EPS_M = 800
 ISSUE_STATUS_NAMES = {
-    "reported": "已上报",
-    "accepted": "已立项",
-    "in_progress": "办理中",
-    "resolved": "已办结",
-    "closed": "已销号",
-    "rejected": "不予立项",
-    "duplicate": "重复",
+    "reported": _l("已上报"),
+    "accepted": _l("已立项"),
+    "in_progress": _l("办理中"),
+    "resolved": _l("已办结"),
+    "closed": _l("已销号"),
+    "rejected": _l("不予立项"),
+    "duplicate": _l("重复"),
 }
 #: the agreed action a page offers for a problem in each status (→ lifecycle moves)
 MOVES_BY_STATUS = {
@@ -60,11 +61,11 @@ MOVES_BY_STATUS = {
     "resolved": (),
 }
 MOVE_NAMES = {
-    "accept": "立项",
-    "assign": "交办承办单位（立项并指定单位和期限）",
-    "reassign": "转办其他单位",
-    "resolve": "现场办结（答复 A/B/C）",
-    "reject": "不予立项",
+    "accept": _l("立项"),
+    "assign": _l("交办承办单位（立项并指定单位和期限）"),
+    "reassign": _l("转办其他单位"),
+    "resolve": _l("现场办结（答复 A/B/C）"),
+    "reject": _l("不予立项"),
 }
 
 
@@ -327,7 +328,7 @@ def _planner_page(form: VisitForm, visit: Visit | None, selection: list[dict], s
         "selection": selection,
         "start": _start_of_form(form),
         "eps_m": DEFAULT_EPS_M,
-        "status_names": {k: _(v) for k, v in ISSUE_STATUS_NAMES.items()},
+        "status_names": {k: str(v) for k, v in ISSUE_STATUS_NAMES.items()},
         "strings": _planner_strings(),
     }
     categories = db.session.scalars(
@@ -500,7 +501,9 @@ def _record_context(visit: Visit) -> dict:
 
         photos = [photo_urls(p) for p in photos_of(visit)]
     units = db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.name)).all()
+    unit_names = dict(db.session.execute(select(Unit.code, Unit.name)).all())
     return {
+        "unit_names": unit_names,
         "visit": visit,
         "rows": rows,
         "issues": issues,

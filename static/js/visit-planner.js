@@ -315,12 +315,13 @@
       });
       state.manual = false;
       refreshRoute(true);
-      var bounds = L.latLngBounds(
-        state.stops.map(function (s) {
-          return toMap(s.lon, s.lat);
-        })
-      );
-      map.fitBounds(bounds.pad(0.3));
+      var points = state.stops.map(function (s) {
+        return toMap(s.lon, s.lat);
+      });
+      if (state.start) {
+        points.push(toMap(state.start.lon, state.start.lat));
+      }
+      map.fitBounds(L.latLngBounds(points).pad(0.2));
     }
 
     // --- the route -----------------------------------------------------------------------------
