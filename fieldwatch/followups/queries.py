@@ -261,14 +261,17 @@ _OPEN_OVERDUE = """
             SELECT 1 FROM followups o
             WHERE o.issue_id = i.id AND o.done_at IS NULL AND o.due_on < :today)))
 """
+#: a look-back someone can go and do now (its problem is resolved or closed, or it is a visit's)
+_ACTIONABLE = "(f.issue_id IS NULL OR i.status IN ('resolved', 'closed'))"
 _HEADLINE = f"""
     SELECT
-      count(*) FILTER (WHERE f.done_at IS NULL AND f.due_on BETWEEN :today AND :week_end)
-          AS due_this_week,
-      count(*) FILTER (WHERE f.done_at IS NULL AND f.due_on < :today) AS overdue,
+      count(*) FILTER (WHERE f.done_at IS NULL AND {_ACTIONABLE}
+                       AND f.due_on BETWEEN :today AND :week_end) AS due_this_week,
+      count(*) FILTER (WHERE f.done_at IS NULL AND {_ACTIONABLE} AND f.due_on < :today) AS overdue,
       count(*) FILTER (WHERE f.done_at >= :start AND f.done_at < :end) AS done,
       count(*) FILTER (WHERE f.done_at >= :start AND f.done_at < :end AND NOT f.on_site)
-          AS off_site
+          AS off_site,
+      count(*) FILTER (WHERE f.done_at IS NULL AND NOT {_ACTIONABLE}) AS waiting_rework
     FROM followups f LEFT JOIN issues i ON i.id = f.issue_id
     WHERE {_SCOPE_F}
       AND (CAST(:scope_unit AS integer) IS NULL OR f.issue_id IS NOT NULL)
@@ -276,7 +279,11 @@ _HEADLINE = f"""
 
 
 def headline(scope: Scope, period: Period) -> dict:
-    """Return the board's top counts: due this week, overdue, done and off-site in the period."""
+    """Return the board's top counts: due this week, overdue, done and off-site in the period.
+
+    Due and overdue count the look-backs someone can do now; those whose problem is
+    back with its unit for rework are counted apart (`waiting_rework`).
+    """
     today = clock.today()
     row = db.session.execute(
         text(_HEADLINE),
@@ -467,8 +474,9 @@ WITH t AS (
     SELECT f.township_id AS tid, count(*) AS lookbacks_due,
         count(*) FILTER (WHERE f.done_at IS NOT NULL
                          AND CAST(f.done_at AT TIME ZONE :tz AS date) <= f.due_on) AS on_time
-    FROM followups f
+    FROM followups f LEFT JOIN issues i ON i.id = f.issue_id
     WHERE f.due_on BETWEEN :start_day AND :end_day AND f.due_on < :today
+      AND (f.done_at IS NOT NULL OR {_ACTIONABLE})
     GROUP BY 1
 )
 SELECT t.id, t.code, t.name,
@@ -491,7 +499,8 @@ def ranking(period: Period, scope: Scope | None = None, weights: dict | None = N
     Each component is a share, 0–1: coverage = villages served by an open station
     at the quarter's end (or today); visits = visits held ÷ the most any township
     held; closed = problems closed ÷ (closed + open and overdue); look-backs on
-    time = look-backs due in the quarter (and already due) done by their date.
+    time = look-backs due in the quarter (and already due) done by their date, not
+    counting those whose problem is still back with its unit for rework.
     The score is the weighted mean over the components that have data, × 100.
     """
     scope = scope or Scope()

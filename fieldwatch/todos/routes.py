@@ -34,7 +34,9 @@ def index():
                 scope, "pending", limit=200, assignee_id=user.id, recordable=True
             )[0]
     if user.role in ("supervisor", "admin"):
-        sections["overdue"] = followup_queries.followups(scope, "overdue", limit=200)[0]
+        sections["overdue"] = followup_queries.followups(
+            scope, "overdue", limit=200, recordable=True
+        )[0]
         sections["class_c"] = followup_queries.class_c_to_review(scope)
     if user.role == "unit" and user.unit_id:
         sections["unit_problems"] = queries.unit_problems(user.unit_id)

@@ -165,6 +165,7 @@ def test_headline_counts(quarter):
         "done": 5,
         "off_site": 2,
         "class_c": 1,  # I9 (I4 was closed by a supervisor)
+        "waiting_rework": 1,  # I1's next look-back, while its unit reworks it
     }
 
 
@@ -177,6 +178,7 @@ def test_scope_and_filters_narrow_every_counter(quarter, small_county, people):
     assert (totals["resolved"], totals["closed"], totals["open_overdue"]) == (3, 1, 2)
     assert queries.headline(scoped, Q1) == {
         "due_this_week": 0, "overdue": 1, "done": 0, "off_site": 0, "class_c": 1,
+        "waiting_rework": 0,
     }  # fmt: skip
     # the user's own scope wins over a filter for another township
     t1 = small_county.townships["T1"]
@@ -210,6 +212,10 @@ def test_overdue_as_time_passes(quarter, freeze, lb):
     freeze(lb.at(4, 20))
     overdue = {r.title: r.days_overdue for r in queries.followups(Scope(), "overdue")[0]}
     assert overdue == {"I5": 44, "I6": 29, "I7": 6, "I1": 2}
+    # I1 is back with its unit: overdue by date, but nobody can look back yet
+    actionable = queries.followups(Scope(), "overdue", recordable=True)[0]
+    assert {r.title for r in actionable} == {"I5", "I6", "I7"}
+    assert queries.headline(Scope(), Q1)["overdue"] == 3
 
 
 def test_on_time_rate_follows_its_formula(quarter, freeze, lb):
