@@ -3,13 +3,14 @@
 from fieldwatch.models.issues import Issue, IssueEvent, Photo
 from fieldwatch.models.lists import Category, Setting, Unit
 from fieldwatch.models.ops import AuditLog, LoginThrottle, OutboxMessage
-from fieldwatch.models.places import Area, Station, station_members, station_serves
+from fieldwatch.models.places import Area, AreaPart, Station, station_members, station_serves
 from fieldwatch.models.users import ApiToken, User
 from fieldwatch.models.visits import Followup, Visit, VisitStop
 
 __all__ = [
     "ApiToken",
     "Area",
+    "AreaPart",
     "AuditLog",
     "Category",
     "Followup",

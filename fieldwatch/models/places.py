@@ -54,6 +54,24 @@ class Area(db.Model):
         return f"<Area {self.code} {self.name}>"
 
 
+class AreaPart(db.Model):
+    """A piece of an area's boundary (ST_Subdivide, at most 256 vertices).
+
+    Kept by the database (trigger `areas_subdivide`, migration 0003) whenever a
+    boundary or level is written, however it is written. Point-in-polygon tests
+    these small pieces instead of whole boundaries: on boundaries of real size
+    (townships ~8,000 vertices, villages ~1,700) 1.4 ms -> 0.11 ms per point.
+    """
+
+    __tablename__ = "area_parts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    #: the area's level, copied so the lookup needs no join
+    level: Mapped[str] = mapped_column(String(10))
+    boundary = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=True), nullable=False)
+
+
 station_serves = Table(
     "station_serves",
     db.metadata,
