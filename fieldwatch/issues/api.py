@@ -34,14 +34,14 @@ PHOTO_FIELDS = ("photo", "photos")
 
 
 # --- schemas ----------------------------------------------------------------------
-class FeatureSchema(Schema):
+class IssueFeature(Schema):
     type = fields.String()
     id = fields.Integer()
     geometry = fields.Dict()
     properties = fields.Dict()
 
 
-class CollectionSchema(Schema):
+class IssueCollection(Schema):
     type = fields.String()
     features = fields.List(fields.Dict())
     links = fields.List(fields.Dict())
@@ -49,7 +49,7 @@ class CollectionSchema(Schema):
     numberReturned = fields.Integer()  # noqa: N815
 
 
-class NearbyCollection(CollectionSchema):
+class IssueNearbyCollection(IssueCollection):
     radius_m = fields.Float()
 
 
@@ -99,14 +99,14 @@ class IssueMultipart(IssueBody):
     )
 
 
-class PhotoForm(Schema):
+class IssuePhotoForm(Schema):
     class Meta:
         unknown = EXCLUDE
 
     client_id = fields.String(allow_none=True)
 
 
-class PhotoFiles(Schema):
+class IssuePhotoFiles(Schema):
     class Meta:
         unknown = EXCLUDE
 
@@ -117,7 +117,7 @@ class PhotoFiles(Schema):
     )
 
 
-class PhotoItem(Schema):
+class IssuePhotoItem(Schema):
     id = fields.Integer()
     issue_id = fields.Integer()
     url = fields.String()
@@ -131,7 +131,7 @@ class PhotoItem(Schema):
     exif_lat = fields.Float(allow_none=True)
 
 
-class CommentBody(Schema):
+class IssueCommentBody(Schema):
     class Meta:
         unknown = EXCLUDE
 
@@ -139,7 +139,7 @@ class CommentBody(Schema):
     client_id = fields.String(allow_none=True)
 
 
-class EventItem(Schema):
+class IssueEventItem(Schema):
     id = fields.Integer()
     issue_id = fields.Integer()
     kind = fields.String()
@@ -148,7 +148,7 @@ class EventItem(Schema):
     client_id = fields.String(allow_none=True)
 
 
-class NearbyQuery(Schema):
+class IssueNearbyQuery(Schema):
     lon = fields.Raw(required=True)
     lat = fields.Raw(required=True)
     category = fields.String(metadata={"description": "category code: its duplicate radius"})
@@ -163,7 +163,7 @@ class NearbyQuery(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(1, 50))
 
 
-class TransitionBody(Schema):
+class IssueTransitionBody(Schema):
     class Meta:
         unknown = EXCLUDE
 
@@ -176,12 +176,12 @@ class TransitionBody(Schema):
     duplicate_of = fields.Raw(allow_none=True, metadata={"description": "issue id or ref"})
 
 
-class ListQuery(Schema):
+class CodeListQuery(Schema):
     limit = fields.Integer(load_default=500, validate=validate.Range(1, 1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
-class ItemsSchema(Schema):
+class CodeListPage(Schema):
     items = fields.List(fields.Dict())
     next = fields.String(allow_none=True)
 
@@ -261,7 +261,7 @@ def _page_links(endpoint: str, args: dict, total: int, limit: int, offset: int, 
 @blp.route("")
 @login_required
 @blp.arguments(IssueListQuery, location="query")
-@blp.response(200, CollectionSchema)
+@blp.response(200, IssueCollection)
 def list_issues(args):
     """List the issues the user may see, newest first, as a FeatureCollection."""
     policy.require(current_user, "issues.view")
@@ -302,8 +302,8 @@ def list_issues(args):
 
 @blp.route("/nearby")
 @login_required
-@blp.arguments(NearbyQuery, location="query")
-@blp.response(200, NearbyCollection)
+@blp.arguments(IssueNearbyQuery, location="query")
+@blp.response(200, IssueNearbyCollection)
 def nearby(args):
     """Open issues near a point, nearest first, each with distance_m (the duplicate check)."""
     policy.require(current_user, "issues.view")
@@ -337,7 +337,7 @@ def nearby(args):
 
 @blp.route("/<ident>")
 @login_required
-@blp.response(200, FeatureSchema)
+@blp.response(200, IssueFeature)
 def get_issue(ident):
     """One issue (by id or ref) with its photos and timeline."""
     issue = visible_issue(ident)
@@ -373,8 +373,8 @@ def _attach_all(issue, uploads) -> None:
         },
     }
 )
-@blp.response(201, FeatureSchema)
-@blp.alt_response(200, schema=FeatureSchema, description="the same client_id again: the original")
+@blp.response(201, IssueFeature)
+@blp.alt_response(200, schema=IssueFeature, description="the same client_id again: the original")
 def create_issue():
     """Report a problem (JSON, or multipart with photos); → the Feature with possible duplicates."""
     policy.require(current_user, "issues.report")
@@ -394,10 +394,10 @@ def create_issue():
 
 @blp.route("/<ident>/photos", methods=["POST"])
 @login_required
-@blp.arguments(PhotoForm, location="form")
-@blp.arguments(PhotoFiles, location="files")
-@blp.response(201, PhotoItem)
-@blp.alt_response(200, schema=PhotoItem, description="the same client_id again: the original")
+@blp.arguments(IssuePhotoForm, location="form")
+@blp.arguments(IssuePhotoFiles, location="files")
+@blp.response(201, IssuePhotoItem)
+@blp.alt_response(200, schema=IssuePhotoItem, description="the same client_id again: the original")
 def add_photo(form, files, ident):
     """Add a photo to an issue (multipart `photo`, optional `client_id`)."""
     from fieldwatch.photos.services import attach_photo, describe
@@ -411,9 +411,9 @@ def add_photo(form, files, ident):
 
 @blp.route("/<ident>/comments", methods=["POST"])
 @login_required
-@blp.arguments(CommentBody, location="json")
-@blp.response(201, EventItem)
-@blp.alt_response(200, schema=EventItem, description="the same client_id again: the original")
+@blp.arguments(IssueCommentBody, location="json")
+@blp.response(201, IssueEventItem)
+@blp.alt_response(200, schema=IssueEventItem, description="the same client_id again: the original")
 def add_comment(body, ident):
     """Add a comment (a progress note) to an issue's timeline."""
     issue = visible_issue(ident)
@@ -433,8 +433,8 @@ def add_comment(body, ident):
 
 @blp.route("/<ident>/transitions", methods=["POST"])
 @login_required
-@blp.arguments(TransitionBody, location="json")
-@blp.response(200, FeatureSchema)
+@blp.arguments(IssueTransitionBody, location="json")
+@blp.response(200, IssueFeature)
 def move(body, ident):
     """Move an issue (DESIGN.md's table): 409 not from this status, 403 not your role, 422 missing."""
     issue = visible_issue(ident)
@@ -459,8 +459,8 @@ def move(body, ident):
 # --- categories and units -----------------------------------------------------------
 @lists.route("/categories")
 @login_required
-@lists.arguments(ListQuery, location="query")
-@lists.response(200, ItemsSchema)
+@lists.arguments(CodeListQuery, location="query")
+@lists.response(200, CodeListPage)
 def categories(args):
     """The active categories with their deadline, look-back days and duplicate radius."""
     rows = db.session.scalars(select(Category).where(Category.active).order_by(Category.id)).all()
@@ -491,8 +491,8 @@ def categories(args):
 
 @lists.route("/units")
 @login_required
-@lists.arguments(ListQuery, location="query")
-@lists.response(200, ItemsSchema)
+@lists.arguments(CodeListQuery, location="query")
+@lists.response(200, CodeListPage)
 def units(args):
     """The active responsible units (county bureaux and township offices)."""
     rows = db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.id)).all()

@@ -125,3 +125,42 @@ def test_report_while_unreachable_is_kept_and_sent_exactly_once(live_server, mak
     detail = page.request.get(f"/api/v1/issues/{found[0]['id']}").json()
     assert len(detail["properties"]["photos"]) == 1
     assert page.outside == [] and page.js_errors == []
+
+
+def test_no_fix_photo_location_and_add_to_the_nearby_issue_instead(live_server, make_page, sign_in):
+    page = make_page(live_server, phone=True)  # location not allowed
+    sign_in(page, "member")
+    existing = page.request.post(
+        "/api/v1/issues",
+        multipart={
+            "title": "广场排水口堵塞",
+            "category": "drainage",
+            "lon": "104.6512",
+            "lat": "30.1215",
+            "photos": jpeg("first.jpg"),
+        },
+        headers={"Origin": live_server.url},
+    )
+    assert existing.status == 201, existing.text()
+    ref = existing.json()["properties"]["ref"]
+
+    page.goto("/issues/new")
+    page.wait_for_selector("#fix-status[data-quality=none]")
+    page.fill("input[name=title]", "广场又积水了")
+    page.set_input_files("#photos", files=[jpeg("second.jpg")])  # EXIF GPS 104.6512, 30.1215
+    page.click("#use-exif")
+    assert page.get_attribute("#fix-status", "data-quality") == "exif"
+    assert float(page.input_value("input[name=lon]")) == pytest.approx(104.6512, abs=1e-5)
+    page.select_option("select[name=category]", "drainage")
+    duplicate = page.locator(f".fw-duplicate:has-text('{ref}')")
+    duplicate.wait_for()
+    assert "约 0 米" in duplicate.inner_text() or "约 1 米" in duplicate.inner_text()
+    assert duplicate.locator("img.fw-dup-thumb").count() == 1
+    duplicate.locator("button").click()
+    assert page.input_value("#add-there-note") == "广场又积水了"
+    page.click("#add-there-send")
+    page.wait_for_url(f"**/issues/{ref}")
+    assert "广场又积水了" in page.inner_text("#timeline")
+    assert page.locator("#photos img").count() == 2
+    assert len(issues_titled(page, "广场又积水了")) == 0  # nothing new was reported
+    assert page.outside == [] and page.js_errors == []
