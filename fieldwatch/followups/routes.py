@@ -480,7 +480,14 @@ def register_routes(app: Flask) -> None:
             "lookback_kinds": KIND_LABELS,
             "issue_url": issue_url,
             "lookback_status_label": lambda status: str(ISSUE_STATUS_LABELS.get(status, status)),
+            "issue_lookbacks": issue_lookbacks,
         }
+
+
+def issue_lookbacks(issue_id: int) -> list:
+    """A problem's look-backs, oldest due first (for the problem's own page)."""
+    rows = queries.followups(queries.Scope(), None, limit=50, issue_id=issue_id)[0]
+    return sorted(rows, key=lambda r: (r.due_on, r.id))
 
 
 def issue_url(issue_id: int) -> str | None:

@@ -202,3 +202,22 @@ def test_the_place_page(client, login_as, people, story):
     assert by_ref.status_code == 302 and "/places?lon=104.020000&lat=30.050000" in by_ref.location
     assert client.get("/places").status_code == 200
     assert client.get("/places?lon=300&lat=30").status_code == 422
+
+
+def test_a_problems_page_links_its_look_backs_and_its_place(client, login_as, people, story, lb):
+    login_as(people["supervisor"])
+    issue = story["reopened"]
+    html = client.get(f"/issues/{issue.ref}").get_data(as_text=True)
+    assert 'id="place-history"' in html and "/places?lon=104.020000&amp;lat=30.050000" in html
+    section = html.split('id="lookbacks"')[1].split("</section>")[0]
+    done, rework = sorted(
+        db.session.scalars(select(Followup).where(Followup.issue_id == issue.id)),
+        key=lambda f: f.id,
+    )
+    assert f"/followups/{done.id}" in section and f"/followups/{rework.id}" in section
+    assert "未解决" in section
+    # the timeline's look-back move links to the look-back
+    assert f'href="/followups/{done.id}"' in html.split('id="timeline"')[1]
+    closed = story["done"]
+    html = client.get(f"/issues/{closed.ref}").get_data(as_text=True)
+    assert f"/followups/new?issue={closed.ref}" in html  # a spot check on a closed problem
