@@ -36,6 +36,7 @@ PRECACHE_STATIC = [
     "js/fw-map.js",
     "js/exif-gps.js",
     "js/issue-form.js",
+    "js/lookback-record.js",
 ]
 
 
