@@ -95,3 +95,11 @@ def test_village_layer(client, login_as, build):
     assert sorted(f["properties"]["code"] for f in east.get_json()["features"]) == [V21, V22]
     before = client.get(f"/coverage/villages.geojson?as_of={date(2019, 1, 1)}").get_json()
     assert not any(f["properties"]["covered"] for f in before["features"])
+
+
+def test_page_in_english(client, login_as, build):
+    build.station(lon=104.02, lat=30.05, serves=[V11, V12])
+    login_as("member")
+    response = client.get("/coverage?as_of=2025-06-30", headers={"Accept-Language": "en"})
+    assert response.status_code == 200
+    assert '<html lang="en">' in response.get_data(as_text=True)
