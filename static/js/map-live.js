@@ -79,9 +79,15 @@
     return '<a class="fw-history" href="' + esc(url) + '"><i class="fa-solid fa-clock-rotate-left"></i> ' + esc(S.places_history) + "</a>";
   }
 
+  /* one popup, reused: a new click replaces what it shows */
+  var popup = L.popup({ maxWidth: 300 });
+
   function popupAt(latlng, html, wgs) {
     var where = wgs || fromMap(latlng);
-    L.popup({ maxWidth: 300 }).setLatLng(latlng).setContent(html + '<div class="mt-1">' + historyLink(where.lon, where.lat) + "</div>").openOn(map);
+    popup.setLatLng(latlng).setContent(html + '<div class="mt-1">' + historyLink(where.lon, where.lat) + "</div>");
+    if (!map.hasLayer(popup)) {
+      popup.openOn(map);
+    }
   }
 
   // --- colours --------------------------------------------------------------------------
@@ -117,6 +123,10 @@
     }
     return COVERAGE[COVERAGE.length - 1][1];
   }
+
+  // --- panes: places under the visits and problems however late each is redrawn ----------
+  map.createPane("fwTownships").style.zIndex = 350;
+  map.createPane("fwVillages").style.zIndex = 360;
 
   // --- status line (loading, failures, "zoom in") -------------------------------------
   var Status = L.Control.extend({
@@ -168,6 +178,7 @@
     townships: function (data) {
       var many = data.features.length > 60;
       return L.geoJSON(data, {
+        pane: "fwTownships",
         coordsToLatLng: coordsToLatLng,
         style: function (f) {
           return { color: "#37474f", weight: 1.5, fillColor: coverageColour(f.properties.coverage_pct), fillOpacity: 0.28, bubblingMouseEvents: false };
@@ -189,12 +200,13 @@
 
     villages: function (data) {
       return L.geoJSON(data, {
+        pane: "fwVillages",
         coordsToLatLng: coordsToLatLng,
         style: function (f) {
           return villageStyle(f.properties);
         },
         pointToLayer: function (f, latlng) {
-          return L.circleMarker(latlng, L.extend({ radius: 4 }, villageStyle(f.properties)));
+          return L.circleMarker(latlng, L.extend({ radius: 4, pane: "fwVillages" }, villageStyle(f.properties)));
         },
         onEachFeature: function (f, layer) {
           layer.bindTooltip(esc(f.properties.name), { sticky: true });
@@ -437,6 +449,7 @@
       return L.extend({ radius: 4 }, villageStyle(properties));
     };
     self.group = L.vectorGrid.protobuf(spec.url, {
+      pane: "fwVillages",
       rendererFactory: L.svg.tile,
       vectorTileLayerStyles: styles,
       interactive: true,
@@ -549,12 +562,18 @@
 
   var timer = null;
   function refreshAll() {
+    timer = null;
     Object.keys(layers).forEach(function (id) {
       layers[id].refresh();
     });
     updateStatus();
   }
+  var moving = false;
+  map.on("movestart", function () {
+    moving = true;
+  });
   map.on("moveend", function () {
+    moving = false;
     window.clearTimeout(timer);
     timer = window.setTimeout(refreshAll, 150);
   });
@@ -694,6 +713,9 @@
       });
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
+      // a chosen result is removed from the list while its click is handled, so the
+      // map could not tell the click came from this control: stop it here
+      L.DomEvent.on(div, "click", L.DomEvent.stopPropagation);
       return div;
     },
   });
@@ -756,8 +778,9 @@
     layers: layers,
     toMap: toMap,
     fromMap: fromMap,
+    /* nothing waiting to be fetched or drawn (a move's refetch is debounced) */
     idle: function () {
-      return pending === 0 && !busy();
+      return !moving && timer === null && pending === 0 && !busy();
     },
     counts: function () {
       var out = {};
