@@ -39,7 +39,7 @@ def map_config() -> dict:
     try:
         from fieldwatch.map.basemap import current_basemap
     except ModuleNotFoundError:
-        return {"layers": [], "gcj02": False}
+        return {"layers": [], "gcj02": False, "outlines": None}
     chosen = current_basemap()
     return {
         "layers": [
@@ -52,6 +52,8 @@ def map_config() -> dict:
             for layer in chosen.layers
         ],
         "gcj02": chosen.gcj02,
+        # with no base map, the village outlines help people see where they are
+        "outlines": "/ogc/collections/villages/items" if "ogc" in current_app.blueprints else None,
     }
 
 

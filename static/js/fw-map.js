@@ -7,7 +7,9 @@
      config:  {layers: [{url, attribution, subdomains, max_zoom}], gcj02: bool}
      options: {bounds: [minlon, minlat, maxlon, maxlat], zoom, centre: [lon, lat]}
    Elements with data-fw-point='{"lon":..,"lat":..,"accuracy":..}' and
-   data-fw-config='{...}' get a read-only map with that point (detail pages). */
+   data-fw-config='{...}' get a read-only map with that point (detail pages).
+   FieldwatchMap.outlines(made, config, lat, lon): with no base map, draws the village
+   outlines around a point (config.outlines: the OGC items URL of the villages layer). */
 (function () {
   "use strict";
 
@@ -58,11 +60,53 @@
     return { map: map, show: show, toWgs: toWgs };
   }
 
+  /* With no base map, draw the village and community outlines around a point, so that
+     people can still see where they are (fetched once per neighbourhood; offline: none). */
+  function outlines(made, config, lat, lon) {
+    if (!config || !config.outlines || (config.layers || []).length) {
+      return;
+    }
+    var last = made._outlinedAt;
+    if (last && Math.abs(last[0] - lat) < 0.008 && Math.abs(last[1] - lon) < 0.01) {
+      return;
+    }
+    made._outlinedAt = [lat, lon];
+    var bbox = [lon - 0.025, lat - 0.02, lon + 0.025, lat + 0.02].map(function (v) { return v.toFixed(5); }).join(",");
+    fetch(config.outlines + "?bbox=" + bbox + "&limit=200", {
+      credentials: "same-origin",
+      headers: { Accept: "application/geo+json" },
+    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
+      if (!data || !data.features) {
+        return;
+      }
+      if (made._outlines) {
+        made.map.removeLayer(made._outlines);
+      }
+      var group = L.layerGroup();
+      data.features.forEach(function (f) {
+        var p = f.properties || {};
+        if (f.geometry) {
+          var shape = L.geoJSON(f, {
+            coordsToLatLng: function (c) { return made.show(c[1], c[0]); },
+            style: { color: "#0d6efd", weight: 1, fillOpacity: 0.03, interactive: false },
+          });
+          shape.bindTooltip(p.name || "", { permanent: true, direction: "center", className: "fw-area-label" });
+          group.addLayer(shape);
+        } else if (p.office_lat != null && p.office_lon != null) {
+          group.addLayer(L.circleMarker(made.show(p.office_lat, p.office_lon), { radius: 4, weight: 1, color: "#0d6efd", interactive: false })
+            .bindTooltip(p.name || "", { permanent: true, direction: "right", className: "fw-area-label" }));
+        }
+      });
+      made._outlines = group.addTo(made.map);
+    }, function () { /* offline: no outlines */ });
+  }
+
   function readOnly(element) {
     var point = JSON.parse(element.dataset.fwPoint);
     var config = JSON.parse(element.dataset.fwConfig || "{}");
     var made = create(element, config, { centre: [point.lon, point.lat], zoom: 17 });
     var where = made.show(point.lat, point.lon);
+    outlines(made, config, point.lat, point.lon);
     L.marker(where, { title: point.title || "" }).addTo(made.map);
     if (point.accuracy) {
       L.circle(where, { radius: point.accuracy, weight: 1, fillOpacity: 0.1 }).addTo(made.map);
@@ -73,7 +117,7 @@
     });
   }
 
-  window.FieldwatchMap = { create: create };
+  window.FieldwatchMap = { create: create, outlines: outlines };
   document.addEventListener("DOMContentLoaded", function () {
     if (typeof L === "undefined") {
       return;

@@ -69,10 +69,13 @@
       ring = L.circle(where, { radius: accuracy, weight: 1, fillOpacity: 0.08, interactive: false }).addTo(map);
     }
     if (pan) {
-      map.setView(where, Math.max(map.getZoom(), accuracy && accuracy > 100 ? 15 : 17));
+      // with no base map, stay far enough out to see the village outlines
+      var close = (config.map.layers || []).length ? 17 : 15;
+      map.setView(where, Math.max(map.getZoom(), accuracy && accuracy > 100 ? 15 : close));
     }
     clearError("lon");
     clearError("lat");
+    FieldwatchMap.outlines(made, config.map, lat, lon);
     showFix();
     lookForDuplicates();
   }
