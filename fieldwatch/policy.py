@@ -200,6 +200,14 @@ def _cancel_visit(user, visit) -> bool:
     return _plan_visit(user, visit)
 
 
+@rule("visits.add_photo")
+def _photo_visit(user, visit) -> bool:
+    """Photos of a visit: its planners, and the members invited to it."""
+    if visit is None:
+        return user.role in VISIT_PLANNERS or user.role == "member"
+    return _plan_visit(user, visit) or (user.role == "member" and _invited(user, visit))
+
+
 # --- look-backs (回头看), places, to-dos ----------------------------------------
 #: who goes back and records a look-back; never the unit whose work is checked
 #: (conflict of interest), nor the office (admin), which schedules

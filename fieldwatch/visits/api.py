@@ -8,6 +8,7 @@ from datetime import date
 from flask import request, url_for
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
 from webargs.fields import DelimitedList
@@ -27,8 +28,25 @@ blp = Blueprint("visits_api", __name__, url_prefix="/visits", description="Visit
 OPEN_STATUSES = [s for s in STATUSES if s not in ("closed", "rejected", "duplicate")]
 
 
+def refuse_nul():
+    """Refuse text with NUL characters (PostgreSQL cannot store them) before it reaches SQL."""
+    nul = any("\x00" in v for v in request.args.values())
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        nul = nul or any("\x00" in v for v in request.form.values())
+    elif request.content_length:
+        body = request.get_data(cache=True)
+        nul = nul or b"\x00" in body or b"\\u0000" in body
+    if nul:
+        raise ValidationError(
+            "请求含有空字符 (NUL characters are not allowed)", {"_schema": ["NUL"]}
+        )
+
+
+blp.before_request(refuse_nul)
+
+
 # --- schemas --------------------------------------------------------------------------
-class PointSchema(Schema):
+class VisitPointSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
@@ -36,7 +54,7 @@ class PointSchema(Schema):
     lat = fields.Float(required=True, allow_nan=False)
 
 
-class StopSchema(Schema):
+class VisitStopSchema(Schema):
     """A stop: a problem (`issue_id`) or a free point (`lon`, `lat`, `label`)."""
 
     class Meta:
@@ -48,7 +66,7 @@ class StopSchema(Schema):
     label = fields.String(validate=validate.Length(max=200))
 
 
-class ParticipantsSchema(Schema):
+class VisitParticipantsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
@@ -65,12 +83,12 @@ class VisitWriteSchema(Schema):
     form = fields.String(validate=validate.OneOf(VISIT_FORMS))
     planned_for = fields.Date()
     issue_ids = fields.List(fields.Raw(), validate=validate.Length(max=200))
-    stops = fields.List(fields.Nested(StopSchema), validate=validate.Length(max=200))
-    start = fields.Nested(PointSchema, allow_none=True)
+    stops = fields.List(fields.Nested(VisitStopSchema), validate=validate.Length(max=200))
+    start = fields.Nested(VisitPointSchema, allow_none=True)
     start_label = fields.String(allow_none=True, validate=validate.Length(max=200))
     station_id = fields.Integer(allow_none=True, strict=True)
     leader_id = fields.Integer(allow_none=True, strict=True)
-    participants = fields.Nested(ParticipantsSchema)
+    participants = fields.Nested(VisitParticipantsSchema)
     optimise = fields.Boolean(metadata={"description": "save the suggested order instead"})
 
 
@@ -86,7 +104,7 @@ class VisitPatchSchema(VisitWriteSchema):
     )
 
 
-class AttendanceSchema(Schema):
+class VisitAttendanceSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
@@ -95,7 +113,7 @@ class AttendanceSchema(Schema):
     residents = fields.Integer(strict=True, validate=validate.Range(0, 100_000))
 
 
-class ActionSchema(Schema):
+class VisitActionSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
@@ -109,17 +127,17 @@ class ActionSchema(Schema):
     duplicate_of = fields.Raw(allow_none=True)
 
 
-class HoldSchema(Schema):
+class VisitHoldSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
     held_on = fields.Date(allow_none=True, metadata={"description": "default today"})
-    attendance = fields.Nested(AttendanceSchema, load_default=dict)
+    attendance = fields.Nested(VisitAttendanceSchema, load_default=dict)
     opinions = fields.String(allow_none=True, validate=validate.Length(max=10_000))
-    actions = fields.List(fields.Nested(ActionSchema), load_default=list)
+    actions = fields.List(fields.Nested(VisitActionSchema), load_default=list)
 
 
-class CancelSchema(Schema):
+class VisitCancelSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
@@ -134,7 +152,8 @@ class VisitListQuery(Schema):
     form = fields.String(validate=validate.OneOf(VISIT_FORMS))
     township = fields.String(validate=validate.Length(max=12))
     month = fields.String(
-        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"), metadata={"description": "YYYY-MM"}
+        validate=validate.Regexp(r"^(19|20)\d\d-(0[1-9]|1[0-2])$"),
+        metadata={"description": "YYYY-MM"},
     )
     date_from = fields.Date(data_key="from")
     date_to = fields.Date(data_key="to")
@@ -143,7 +162,7 @@ class VisitListQuery(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 10**6))
 
 
-class CandidateQuery(Schema):
+class VisitCandidateQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
@@ -163,7 +182,7 @@ class CandidateQuery(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 10**6))
 
 
-class BatchQuery(CandidateQuery):
+class VisitBatchQuery(VisitCandidateQuery):
     eps_m = fields.Float(
         load_default=800,
         validate=validate.Range(20, 20_000),
@@ -171,13 +190,15 @@ class BatchQuery(CandidateQuery):
     )
 
 
-class RouteRequest(Schema):
+class VisitRouteRequest(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    start = fields.Nested(PointSchema, allow_none=True)
+    start = fields.Nested(VisitPointSchema, allow_none=True)
     stops = fields.List(
-        fields.Nested(StopSchema), required=True, validate=validate.Length(max=services.MAX_STOPS)
+        fields.Nested(VisitStopSchema),
+        required=True,
+        validate=validate.Length(max=services.MAX_STOPS),
     )
     optimise = fields.Boolean(load_default=True)
 
@@ -308,7 +329,7 @@ def patch_visit(args, visit_id: int):
 
 @blp.route("/<int:visit_id>/hold", methods=["POST"])
 @login_required
-@blp.arguments(HoldSchema, location="json")
+@blp.arguments(VisitHoldSchema, location="json")
 def hold_visit(args, visit_id: int):
     """Record the visit as held and apply every agreed action, all or none (422/409 naming it)."""
     visit = _visit(visit_id, "visits.hold")
@@ -326,7 +347,7 @@ def hold_visit(args, visit_id: int):
 
 @blp.route("/<int:visit_id>/cancel", methods=["POST"])
 @login_required
-@blp.arguments(CancelSchema, location="json")
+@blp.arguments(VisitCancelSchema, location="json")
 def cancel_visit(args, visit_id: int):
     """Cancel a planned visit, keeping the reason."""
     visit = _visit(visit_id, "visits.cancel")
@@ -338,7 +359,7 @@ def cancel_visit(args, visit_id: int):
 # --- the planner's helpers -----------------------------------------------------------------
 @blp.route("/candidates")
 @login_required
-@blp.arguments(CandidateQuery, location="query")
+@blp.arguments(VisitCandidateQuery, location="query")
 def candidates(args):
     """Open problems the planner may pick, for the current view: a GeoJSON FeatureCollection."""
     policy.require(current_user, "visits.plan")
@@ -364,7 +385,7 @@ def candidates(args):
 
 @blp.route("/batches")
 @login_required
-@blp.arguments(BatchQuery, location="query")
+@blp.arguments(VisitBatchQuery, location="query")
 def batches(args):
     """Suggest batches: candidates within `eps_m` metres of each other (PostGIS DBSCAN)."""
     policy.require(current_user, "visits.plan")
@@ -373,7 +394,7 @@ def batches(args):
 
 @blp.route("/route", methods=["POST"])
 @login_required
-@blp.arguments(RouteRequest, location="json")
+@blp.arguments(VisitRouteRequest, location="json")
 def route(args):
     """Return the route for stops (problems or points) from a start, in the suggested order
     (`optimise`, the default) or as given: `{order: [indices], route}`. Saves nothing."""
@@ -389,6 +410,32 @@ def route(args):
         for i in order
     ]
     return {"order": order, "route": routing.route(ordered, start)}
+
+
+class VisitPhotoFiles(Schema):
+    photo = Upload(required=True, metadata={"description": "JPEG, PNG or WebP"})
+
+
+class VisitPhotoForm(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    client_id = fields.String(allow_none=True, validate=validate.Length(max=64))
+
+
+@blp.route("/<int:visit_id>/photos", methods=["POST"])
+@login_required
+@blp.arguments(VisitPhotoForm, location="form")
+@blp.arguments(VisitPhotoFiles, location="files")
+def add_photo(form, files, visit_id: int):
+    """Add a photo to a visit (multipart `photo`, optional `client_id`) → 201; the same
+    `client_id` again → 200 with the original."""
+    from fieldwatch.photos.services import attach_photo, describe
+
+    visit = _visit(visit_id, "visits.add_photo")
+    photo, created = attach_photo(visit, files["photo"], current_user, form.get("client_id"))
+    db.session.commit()
+    return {"visit_id": visit.id, **describe(photo)}, 201 if created else 200
 
 
 def _lonlat(stop: dict) -> dict:

@@ -32,6 +32,7 @@ from fieldwatch.map.basemap import current_basemap
 from fieldwatch.models import Area, Category, Issue, IssueEvent, Station, Unit, User, Visit
 from fieldwatch.models.visits import VISIT_FORMS, VISIT_STATUSES
 from fieldwatch.visits import queries, services
+from fieldwatch.visits.api import refuse_nul
 from fieldwatch.visits.forms import ERROR_FIELDS, CancelForm, HoldForm, VisitForm
 from fieldwatch.visits.present import (
     FORM_NAMES,
@@ -41,6 +42,7 @@ from fieldwatch.visits.present import (
 )
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
+bp.before_request(refuse_nul)
 
 #: the planner's default batch distance, metres
 DEFAULT_EPS_M = 800
@@ -111,6 +113,8 @@ def _show_errors(form, exc: FieldwatchError) -> None:
 def _month(value: str | None) -> date:
     try:
         year, number = (int(x) for x in (value or "").split("-"))
+        if not 1900 <= year <= 2100:
+            raise ValueError
         return date(year, number, 1)
     except ValueError:
         return clock.today().replace(day=1)

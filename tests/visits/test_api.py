@@ -297,3 +297,49 @@ def test_candidates_batches_and_route_helpers(client, login_as, people, three, s
     member = people["member"]
     login_as(member)
     assert client.get(f"{API}/candidates").status_code == 403
+
+
+def test_photos_of_a_visit(client, people, three, token_for, app):
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (40, 30), (200, 80, 40)).save(buffer, "JPEG")
+    leader = token_for(people["leader"])
+    visit = client.post(
+        API,
+        json=body(issue_ids=[three[0].id], participants={"members": [people["member"].id]}),
+        headers=leader,
+    ).json
+
+    def send(headers, client_id="visit-photo-0001"):
+        return client.post(
+            f"{API}/{visit['id']}/photos",
+            data={"photo": (BytesIO(buffer.getvalue()), "site.jpg"), "client_id": client_id},
+            headers=headers,
+            content_type="multipart/form-data",
+        )
+
+    member = token_for(people["member"])
+    first = send(member)
+    assert first.status_code == 201, first.json
+    assert first.json["visit_id"] == visit["id"] and first.json["thumb_url"]
+    assert send(member).status_code == 200  # the same client_id again
+    assert send(token_for(people["member2"]), "visit-photo-0002").status_code == 404  # not invited
+    bad = client.post(
+        f"{API}/{visit['id']}/photos",
+        data={"photo": (BytesIO(b"not a picture"), "x.jpg")},
+        headers=leader,
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 422 and "photo" in bad.json["errors"]
+
+
+def test_nul_characters_are_422_not_500(client, login_as, people, three):
+    login_as(people["leader"])
+    response = client.post(API, json=body(title="a\u0000b", issue_ids=[three[0].id]))
+    assert response.status_code == 422 and response.json["error"] == "invalid"
+    assert client.get(f"{API}/candidates?category=a%00b").status_code == 422
+    page = client.post("/visits/plan", data={"title": "a\x00b"})
+    assert page.status_code == 422
