@@ -303,19 +303,24 @@ def _planner_page(form: VisitForm, visit: Visit | None, selection: list[dict], s
     draw_name = next(
         (c.get_name() for c in m._children.values() if type(c).__name__ == "Draw"), None
     )
-    stations = [
-        {
-            "id": s.id,
-            "name": s.name,
-            "lon": lonlat_of(s.location)[0],
-            "lat": lonlat_of(s.location)[1],
-        }
-        for s in db.session.scalars(
-            select(Station)
-            .where((Station.closed_on.is_(None)) | (Station.closed_on > clock.today()))
-            .order_by(Station.name)
-        )
-    ]
+    names = _township_names()
+    stations = sorted(
+        (
+            {
+                "id": s.id,
+                "name": s.name,
+                "township": names.get(s.township_id, ""),
+                "lon": lonlat_of(s.location)[0],
+                "lat": lonlat_of(s.location)[1],
+            }
+            for s in db.session.scalars(
+                select(Station).where(
+                    (Station.closed_on.is_(None)) | (Station.closed_on > clock.today())
+                )
+            )
+        ),
+        key=lambda s: (s["township"], s["name"]),
+    )
     config = {
         "map": parts.name,
         "draw": draw_name,
@@ -400,6 +405,9 @@ def _planner_strings() -> dict:
         "lookback_overdue": _("回头看超期"),
         "reopened": _("回头看后重新办理"),
         "urgent": _("紧急"),
+        "legend": _("图例"),
+        "legend_alarm": _("红圈：超期、回头看超期或重新办理"),
+        "legend_stop": _("路线顺序"),
     }
 
 

@@ -287,14 +287,21 @@
             });
             li.appendChild(take);
             list.appendChild(li);
-            L.circleMarker(toMap(b.lon, b.lat), {
-              radius: 14 + Math.min(b.count, 20),
+            // a dashed circle around the batch: from its centre to its farthest problem
+            var centre = toMap(b.lon, b.lat);
+            var reach = b.issues.reduce(function (far, i) {
+              return Math.max(far, map.distance(centre, toMap(i.lon, i.lat)));
+            }, 0);
+            L.circle(centre, {
+              radius: reach + 120,
               color: "#198754",
               weight: 2,
-              dashArray: "4 4",
-              fillOpacity: 0.06,
+              dashArray: "6 5",
+              fillOpacity: 0.05,
               interactive: false,
-            }).addTo(batchLayer);
+            })
+              .bindTooltip(fmt(S.batch, { n: b.id }), { permanent: false })
+              .addTo(batchLayer);
           });
           box.appendChild(list);
           if (data.loners.length) {
@@ -558,6 +565,23 @@
       },
     });
     var totalControl = new TotalControl().addTo(map);
+
+    var Legend = L.Control.extend({
+      options: { position: "bottomright" },
+      onAdd: function () {
+        var div = L.DomUtil.create("div", "fw-planner-legend leaflet-bar");
+        var rows = Object.keys(STATUS_COLOURS).map(function (status) {
+          return '<div><span class="fw-dot" style="background:' + STATUS_COLOURS[status] + '"></span>' +
+            esc(cfg.status_names[status] || status) + "</div>";
+        });
+        rows.push('<div><span class="fw-dot fw-dot-alarm"></span>' + esc(S.legend_alarm) + "</div>");
+        rows.push('<div><span class="fw-stop-number fw-inline">1</span> ' + esc(S.legend_stop) + "</div>");
+        div.innerHTML = "<strong>" + esc(S.legend) + "</strong>" + rows.join("");
+        L.DomEvent.disableClickPropagation(div);
+        return div;
+      },
+    });
+    new Legend().addTo(map);
 
     // --- wiring ----------------------------------------------------------------------------------
     map.on("moveend", loadCandidates);
