@@ -45,17 +45,24 @@ class Layer:
     #: SQL expressions for the feature id and geometry
     id_sql: str
     geom_sql: str
-    #: FROM ... (joins) and the conditions that define the layer
-    from_sql: str
+    #: the driving table with its alias, the joins for the properties, the defining conditions
+    table: str
+    joins: str
     where: tuple[str, ...] = ()
     #: condition on the indexed geometry column(s) with :x1 :y1 :x2 :y2
     bbox_sql: str = ""
+    #: or, where rows take their geometry from different tables: (part, its box condition)
+    bbox_parts: tuple[tuple[str, str], ...] = ()
     #: the layer's time span for `datetime`: (start, end, end is exclusive); None = timeless
     when: tuple[str, str, bool] | None = None
     #: SQL giving the layer's extent (box2d); the caller caches it
     extent_sql: str = ""
     #: (table, column) whose planner statistics may stand in for the extent when it is big
     estimate: tuple[str, str] | None = None
+
+    @property
+    def from_sql(self) -> str:
+        return f"{self.table} {self.joins}"
 
     def props_sql(self) -> str:
         """json_build_object over every property (PostgreSQL takes at most 50 pairs)."""
@@ -76,7 +83,8 @@ TOWNSHIPS = Layer(
     geometry_type="MultiPolygon",
     id_sql="a.id",
     geom_sql="a.boundary",
-    from_sql="areas a LEFT JOIN areas p ON p.id = a.parent_id",
+    table="areas a",
+    joins="LEFT JOIN areas p ON p.id = a.parent_id",
     where=("a.level = 'township'",),
     bbox_sql=_envelope("a.boundary"),
     extent_sql="SELECT ST_Extent(boundary) FROM areas WHERE level = 'township'",
@@ -100,7 +108,8 @@ VILLAGES = Layer(
     geometry_type="MultiPolygon",
     id_sql="a.id",
     geom_sql="a.boundary",
-    from_sql="areas a LEFT JOIN areas p ON p.id = a.parent_id",
+    table="areas a",
+    joins="LEFT JOIN areas p ON p.id = a.parent_id",
     where=("a.level = 'village'",),
     bbox_sql=f"({_envelope('a.boundary')} OR (a.boundary IS NULL AND {_envelope('a.location')}))",
     extent_sql="SELECT ST_Extent(COALESCE(boundary, location)) FROM areas WHERE level = 'village'",
@@ -122,7 +131,8 @@ VILLAGE_OFFICES = Layer(
     geometry_type="Point",
     id_sql="a.id",
     geom_sql="a.location",
-    from_sql="areas a LEFT JOIN areas p ON p.id = a.parent_id",
+    table="areas a",
+    joins="LEFT JOIN areas p ON p.id = a.parent_id",
     where=("a.level = 'village'", "a.location IS NOT NULL"),
     bbox_sql=_envelope("a.location"),
     extent_sql="SELECT ST_Extent(location) FROM areas WHERE level = 'village'",
@@ -150,8 +160,8 @@ STATIONS = Layer(
     geometry_type="Point",
     id_sql="s.id",
     geom_sql="s.location",
-    from_sql="stations s LEFT JOIN areas v ON v.id = s.area_id "
-    "LEFT JOIN areas t ON t.id = s.township_id",
+    table="stations s",
+    joins="LEFT JOIN areas v ON v.id = s.area_id LEFT JOIN areas t ON t.id = s.township_id",
     bbox_sql=_envelope("s.location"),
     when=(day_start("s.established_on"), day_start("s.closed_on"), True),
     extent_sql="SELECT ST_Extent(location) FROM stations",
@@ -208,7 +218,9 @@ ISSUES = Layer(
     geometry_type="Point",
     id_sql="i.id",
     geom_sql="i.location",
-    from_sql="issues i JOIN categories c ON c.id = i.category_id "
+    table="issues i",
+    # LEFT joins on primary keys: the planner drops those a query does not use
+    joins="LEFT JOIN categories c ON c.id = i.category_id "
     "LEFT JOIN areas v ON v.id = i.area_id LEFT JOIN areas t ON t.id = i.township_id "
     "LEFT JOIN units u ON u.id = i.unit_id LEFT JOIN issues d ON d.id = i.duplicate_of_id",
     bbox_sql=_envelope("i.location"),
@@ -289,7 +301,8 @@ VISITS = Layer(
     geometry_type="MultiPoint",
     id_sql="v.id",
     geom_sql="st.geom",
-    from_sql="visits v LEFT JOIN areas t ON t.id = v.township_id "
+    table="visits v",
+    joins="LEFT JOIN areas t ON t.id = v.township_id "
     f"LEFT JOIN stations s ON s.id = v.station_id {_STOPS}",
     # the stops' GiST index finds the visits; the semi-join keeps it usable
     bbox_sql="v.id IN (SELECT bs.visit_id FROM visit_stops bs "
@@ -329,9 +342,10 @@ VISITS = Layer(
 )
 
 # --- look-backs --------------------------------------------------------------------
+# the condition on f inside the subquery gates it: a problem's look-back never scans stops
 _FIRST_STOP = (
-    "LEFT JOIN LATERAL (SELECT fs.location FROM visit_stops fs WHERE fs.visit_id = f.visit_id "
-    "ORDER BY fs.position LIMIT 1) vs ON f.issue_id IS NULL"
+    "LEFT JOIN LATERAL (SELECT fs.location FROM visit_stops fs WHERE f.issue_id IS NULL "
+    "AND fs.visit_id = f.visit_id ORDER BY fs.position LIMIT 1) vs ON true"
 )
 _STATE = "CASE WHEN f.done_at IS NOT NULL THEN 'done' WHEN f.due_on < :today THEN 'overdue' ELSE 'due' END"
 
@@ -344,15 +358,17 @@ FOLLOWUPS = Layer(
     geometry_type="Point",
     id_sql="f.id",
     geom_sql="COALESCE(i.location, vs.location)",
-    from_sql="followups f LEFT JOIN issues i ON i.id = f.issue_id "
+    table="followups f",
+    joins="LEFT JOIN issues i ON i.id = f.issue_id "
     "LEFT JOIN areas t ON t.id = COALESCE(f.township_id, i.township_id) "
     f"LEFT JOIN units u ON u.id = i.unit_id {_FIRST_STOP}",
     # both candidate sets come from GiST indexes (hashed sub-plans); the last test is exact
-    bbox_sql="((f.issue_id IN (SELECT bi.id FROM issues bi "
-    "WHERE bi.location && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)) "
-    "OR f.visit_id IN (SELECT bs.visit_id FROM visit_stops bs "
-    "WHERE bs.location && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326))) "
-    "AND COALESCE(i.location, vs.location) && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326))",
+    # a problem's look-back by the problem's point, a visit's by its first stop: each part
+    # is one indexable test the planner sizes well (an OR of them made it scan every problem)
+    bbox_parts=(
+        ("f.issue_id IS NOT NULL", _envelope("i.location")),
+        ("f.issue_id IS NULL", _envelope("vs.location")),
+    ),
     when=(day_start("f.due_on"), day_start("f.due_on + 1"), True),
     extent_sql="SELECT ST_Extent(i.location) FROM followups f JOIN issues i ON i.id = f.issue_id",
     estimate=("issues", "location"),

@@ -12,14 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from psycopg2.errors import QueryCanceled
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from fieldwatch import clock, policy
 from fieldwatch.extensions import db
 from fieldwatch.ogc.layers import Layer
 
-#: numberMatched is given up to this many matches; counting more would cost more than the page
+#: numberMatched is given up to this many matches ...
 COUNT_CAP = 10_000
+#: ... when counting them takes at most this long
+COUNT_BUDGET_MS = 20
 #: seconds an extent is kept (per server process)
 EXTENT_TTL = 300
 #: above this many rows an extent comes from the planner's statistics (ST_EstimatedExtent)
@@ -72,16 +76,14 @@ def _row_limits(layer: Layer, user) -> tuple[str | None, dict]:
     return None, {}
 
 
-def _where(layer: Layer, user, filters: Filters) -> tuple[str, dict]:
+def _where(layer: Layer, user, filters: Filters) -> tuple[list[str], dict]:
+    """The WHERE clauses selecting the rows (one per part of a layer split for its box)."""
     conditions = list(layer.where)
     params: dict = {"today": clock.today(), "tz": current_app.config["FIELDWATCH_TIMEZONE"]}
     limit_sql, limit_params = _row_limits(layer, user)
     if limit_sql:
         conditions.append(limit_sql)
         params.update(limit_params)
-    if filters.bbox is not None:
-        conditions.append(layer.bbox_sql)
-        params.update(zip(("x1", "y1", "x2", "y2"), filters.bbox, strict=True))
     if filters.interval is not None and layer.when is not None:
         start, end, exclusive = layer.when
         low, high = filters.interval
@@ -92,7 +94,11 @@ def _where(layer: Layer, user, filters: Filters) -> tuple[str, dict]:
             op = ">" if exclusive else ">="
             conditions.append(f"({end} IS NULL OR {end} {op} :t_low)")
             params["t_low"] = low
-    return (" AND ".join(conditions) or "true"), params
+    if filters.bbox is None:
+        return [" AND ".join(conditions) or "true"], params
+    params.update(zip(("x1", "y1", "x2", "y2"), filters.bbox, strict=True))
+    parts = layer.bbox_parts or (("true", layer.bbox_sql),)
+    return [" AND ".join([*conditions, part, box]) for part, box in parts], params
 
 
 def _feature_sql(layer: Layer) -> str:
@@ -104,19 +110,34 @@ def _feature_sql(layer: Layer) -> str:
 
 
 def features_page(layer: Layer, user, filters: Filters, limit: int, offset: int) -> list[str]:
-    """Return one page of the layer's features (GeoJSON text each), in id order."""
-    where, params = _where(layer, user, filters)
+    """Return one page of the layer's features (GeoJSON text each), in id order.
+
+    The page's ids come first (the filters on the driving table's indexes; joins the
+    filters do not need are dropped by the planner), then only those rows are joined
+    and rendered: rendering every match before the sort cost 4 ms per 450 matches.
+    """
+    wheres, params = _where(layer, user, filters)
+    ids = [
+        f"SELECT {layer.id_sql} AS id FROM {layer.from_sql} WHERE {where} ORDER BY {layer.id_sql}"
+        for where in wheres
+    ]
+    if len(ids) == 1:
+        page = f"{ids[0]} LIMIT :limit OFFSET :offset"
+    else:
+        # each part takes its own index (an OR of them would take none); then merge
+        parts = " UNION ALL ".join(f"({sql} LIMIT :reach)" for sql in ids)
+        page = f"SELECT id FROM ({parts}) parts ORDER BY id LIMIT :limit OFFSET :offset"
     sql = (
-        f"SELECT {_feature_sql(layer)} AS feature FROM {layer.from_sql} WHERE {where} "
-        f"ORDER BY {layer.id_sql} LIMIT :limit OFFSET :offset"
+        f"SELECT {_feature_sql(layer)} AS feature FROM ({page}) page "
+        f"JOIN {layer.table} ON {layer.id_sql} = page.id {layer.joins} ORDER BY {layer.id_sql}"
     )
-    params.update(limit=limit, offset=offset)
+    params.update(limit=limit, offset=offset, reach=limit + offset)
     return list(db.session.scalars(text(sql), params))
 
 
 def feature(layer: Layer, user, fid: int) -> str | None:
     """Return one feature as GeoJSON text, or None when it does not exist or is not visible."""
-    where, params = _where(layer, user, Filters())
+    (where,), params = _where(layer, user, Filters())
     sql = (
         f"SELECT {_feature_sql(layer)} FROM {layer.from_sql} "
         f"WHERE {where} AND {layer.id_sql} = :fid"
@@ -126,11 +147,27 @@ def feature(layer: Layer, user, fid: int) -> str | None:
 
 
 def count_matched(layer: Layer, user, filters: Filters) -> int | None:
-    """Return how many features match, or None when more than COUNT_CAP do."""
-    where, params = _where(layer, user, filters)
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM {layer.from_sql} WHERE {where} LIMIT :cap) m"
+    """Return how many features match, or None past COUNT_CAP or COUNT_BUDGET_MS.
+
+    Counting is cheap for most boxes and dear for a few (the look-backs under a
+    city-wide box mean reading ~40,000 problems scattered over the table: 60-500 ms),
+    and the planner's estimates did not tell them apart; a time budget does.
+    """
+    wheres, params = _where(layer, user, filters)
+    sql = "SELECT " + " + ".join(
+        f"(SELECT count(*) FROM (SELECT 1 FROM {layer.from_sql} WHERE {where} LIMIT :cap) m)"
+        for where in wheres
+    )
     params["cap"] = COUNT_CAP + 1
-    matched = db.session.scalar(text(sql), params)
+    try:
+        with db.session.begin_nested():  # a cancelled count must not spoil the request
+            db.session.execute(text(f"SET LOCAL statement_timeout = {COUNT_BUDGET_MS}"))
+            matched = db.session.scalar(text(sql), params)
+            db.session.execute(text("SET LOCAL statement_timeout TO DEFAULT"))
+    except OperationalError as exc:
+        if not isinstance(exc.orig, QueryCanceled):
+            raise
+        return None
     return None if matched > COUNT_CAP else matched
 
 

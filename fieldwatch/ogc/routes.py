@@ -214,7 +214,8 @@ def items(collection_id: str):
     offset = params.offset(args.get("offset"))
     filters = queries.Filters(params.bbox(args.get("bbox")), params.interval(args.get("datetime")))
     features = queries.features_page(layer, _user(), filters, limit, offset)
-    matched = queries.count_matched(layer, _user(), filters)
+    # GDAL and QGIS read numberMatched from the first page only; later pages skip the count
+    matched = queries.count_matched(layer, _user(), filters) if offset == 0 else None
     links = [
         {"href": _page_url(layer, offset, limit), "rel": "self", "type": openapi.GEOJSON},
         {

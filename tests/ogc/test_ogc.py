@@ -403,3 +403,30 @@ def test_rows_follow_each_view_rule(client, world, make_user, token_for):
     assert {f["id"] for f in _all_features(client, invited, "visits")} == {world.visits["visit"].id}
     stranger = token_for(make_user("member", township=t1))
     assert _all_features(client, stranger, "visits") == []
+
+
+def test_a_dear_count_is_left_out_and_the_request_goes_on(app, world, monkeypatch):
+    from dataclasses import replace
+
+    from sqlalchemy import text
+
+    from fieldwatch.extensions import db
+    from fieldwatch.ogc import queries
+
+    slow = replace(
+        LAYERS["townships"], where=(*LAYERS["townships"].where, "pg_sleep(0.05) IS NOT NULL")
+    )
+    admin = world.people["admin"]
+    assert queries.count_matched(LAYERS["townships"], admin, queries.Filters()) == 2
+    monkeypatch.setattr(queries, "COUNT_BUDGET_MS", 30)
+    assert queries.count_matched(slow, admin, queries.Filters()) is None
+    # the cancelled count neither spoiled the transaction nor left its timeout behind
+    assert db.session.scalar(text("SELECT count(*) FROM pg_sleep(0.05)")) == 1
+    assert db.session.scalar(text("SHOW statement_timeout")) == "0"
+
+
+def test_later_pages_skip_the_count(client, admin_headers, world):
+    second = client.get("/ogc/collections/villages/items?limit=2&offset=2", headers=admin_headers)
+    body = second.get_json()
+    assert body["numberReturned"] == 2 and "numberMatched" not in body
+    assert _link(body, "next") is not None  # a full page: there may be more
