@@ -26,6 +26,7 @@
     navigator.serviceWorker.register(config.worker).catch(function () { /* pages still work */ });
   }
   if (window.FieldwatchQueue) {
+    FieldwatchQueue.configure({ user: config.user });
     FieldwatchQueue.mount($("outbox"), t.outbox);
   }
   function newClientId() {
@@ -443,7 +444,7 @@
           showErrors(item.errors && Object.keys(item.errors).length ? item.errors : { _schema: [item.message] });
           say(item.message, "danger");
         } else {
-          resetForm(t.queued);
+          resetForm(item && item.status === 401 ? t.signIn : t.queued);
         }
       });
     }).catch(function () {

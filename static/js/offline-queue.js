@@ -13,6 +13,9 @@
    days, whose page's CSRF token has long expired, is still accepted.
 
    API (window.FieldwatchQueue; every method returns a Promise unless noted):
+     configure({user: "login"})        -> (sync) the signed-in user; call it before anything
+                                          else: items are stamped with it, and only the
+                                          signed-in user's items are sent
      newClientId()                     -> string (sync): 32 hex digits
      enqueue(kind, url, fields, files, options) -> id
          kind:    a word for the list ("issue", "comment", "photo", "lookback", ...)
@@ -45,6 +48,7 @@
   var channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel("fieldwatch-outbox") : null;
   var dbPromise = null;
   var sending = false;
+  var currentUser = null;  // the signed-in login: a shared phone sends only its own items
 
   function open() {
     if (dbPromise) {
@@ -127,6 +131,8 @@
       sentAt: item.sentAt,
       result: item.result,
       clientId: item.fields && item.fields.client_id,
+      user: item.user || null,
+      mine: mine(item),
       files: (item.files || []).length,
     };
   }
@@ -175,6 +181,7 @@
       }),
       label: options.label || kind,
       link: options.link || null,
+      user: currentUser,
       state: "waiting",
       message: "",
       attempts: 0,
@@ -273,13 +280,17 @@
     return work();
   }
 
+  function mine(item) {
+    return !item.user || !currentUser || item.user === currentUser;
+  }
+
   function send(id) {
     return withLock(function () {
       return getItem(id).then(function (item) {
         if (!item) {
           return null;
         }
-        if (item.state === "sent") {
+        if (item.state === "sent" || !mine(item)) {
           return summary(item);
         }
         return attempt(item);
@@ -295,7 +306,9 @@
     var counts = { sent: 0, failed: 0, waiting: 0 };
     return withLock(function () {
       return allItems().then(function (items) {
-        var todo = items.filter(function (i) { return i.state === "waiting" || i.state === "sending"; })
+        var todo = items.filter(function (i) {
+          return (i.state === "waiting" || i.state === "sending") && mine(i);
+        })
           .sort(function (a, b) { return a.id - b.id; });
         var chain = Promise.resolve();
         var stop = false;
@@ -384,6 +397,7 @@
     states: { waiting: "等待中", sending: "发送中", sent: "已发送", failed: "失败" },
     photos: "张照片",
     offline: "当前离线，联网后自动发送。",
+    otherUser: "{user} 的记录：由 {user} 登录后发送。",
   };
   var BADGES = { waiting: "text-bg-warning", sending: "text-bg-info", sent: "text-bg-success", failed: "text-bg-danger" };
 
@@ -471,6 +485,12 @@
           });
           li.appendChild(del);
         }
+        if (!item.mine && item.state !== "sent") {
+          var who = document.createElement("div");
+          who.className = "w-100 text-secondary fw-outbox-other";
+          who.textContent = m.otherUser.replace("{user}", item.user);
+          li.appendChild(who);
+        }
         if (item.message && item.state !== "sent") {
           var msg = document.createElement("div");
           msg.className = "w-100 text-secondary fw-outbox-message";
@@ -517,7 +537,16 @@
     }, function () { /* no IndexedDB: pages fall back to sending directly */ });
   }
 
+  /* the signed-in user's login: items are stamped with it, and only that user's are sent
+     (another person signed in on a shared phone must not send them under their name) */
+  function configure(options) {
+    if (options && "user" in options) {
+      currentUser = options.user || null;
+    }
+  }
+
   window.FieldwatchQueue = {
+    configure: configure,
     newClientId: newClientId,
     enqueue: enqueue,
     list: list,

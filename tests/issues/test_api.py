@@ -137,7 +137,7 @@ def test_invalid_values_get_field_messages_and_create_nothing(client, member, va
     assert count() == before
 
 
-def test_unparseable_json_is_400(client, member):
+def test_unparseable_json_is_400(client, member, small_county):
     response = client.post(
         "/api/v1/issues",
         data=b'{"title": "x",',
@@ -145,6 +145,14 @@ def test_unparseable_json_is_400(client, member):
     )
     assert response.status_code == 400
     assert response.json["error"] == "bad_request"
+    ref = report(client).json["properties"]["ref"]
+    for path in ("transitions", "comments"):
+        broken = client.post(
+            f"/api/v1/issues/{ref}/{path}",
+            data=b"{not json",
+            headers={**SAME, "Content-Type": "application/json"},
+        )
+        assert broken.status_code == 400, path
 
 
 def test_multipart_with_photos_in_one_request(client, member, small_county):
