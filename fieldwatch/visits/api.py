@@ -21,7 +21,7 @@ from fieldwatch.models import Area
 from fieldwatch.models.issues import PRIORITIES, STATUSES
 from fieldwatch.models.visits import VISIT_FORMS, VISIT_STATUSES
 from fieldwatch.visits import queries, routing, services
-from fieldwatch.visits.present import visit_item
+from fieldwatch.visits.present import visit_item, visit_items
 
 blp = Blueprint("visits_api", __name__, url_prefix="/visits", description="Visits (现场协商)")
 
@@ -293,7 +293,7 @@ def list_visits(args):
     limit, offset = args["limit"], args["offset"]
     rows = queries.list_visits(current_user, filters, limit + 1, offset)
     next_url = _next_url(".list_visits", offset, limit) if len(rows) > limit else None
-    return {"items": [visit_item(v) for v in rows[:limit]], "next": next_url}
+    return {"items": visit_items(rows[:limit]), "next": next_url}
 
 
 @blp.route("", methods=["POST"])

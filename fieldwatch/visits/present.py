@@ -28,12 +28,28 @@ def _names(model, ids) -> dict:
     return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
 
 
-def stop_rows(visit: Visit) -> list[dict]:
+class Lookup:
+    """The rows a page of visits refers to, fetched in a few queries (not per visit)."""
+
+    def __init__(self, visits: list[Visit]):
+        stops = [s for v in visits for s in v.stops]
+        self.issues = _names(Issue, (s.issue_id for s in stops))
+        self.areas = _names(
+            Area,
+            [s.area_id for s in stops]
+            + [s.township_id for s in stops]
+            + [v.township_id for v in visits],
+        )
+        self.users = _names(User, (v.leader_id for v in visits))
+        self.stations = _names(Station, (v.station_id for v in visits))
+
+
+def stop_rows(visit: Visit, lookup: Lookup | None = None, route: dict | None = None) -> list[dict]:
     """Return the visit's stops in order with their problem, village and township."""
     stops = sorted(visit.stops, key=lambda s: s.position)
-    issues = _names(Issue, (s.issue_id for s in stops))
-    areas = _names(Area, [s.area_id for s in stops] + [s.township_id for s in stops])
-    route = route_of(visit)["stops"]
+    lookup = lookup or Lookup([visit])
+    issues, areas = lookup.issues, lookup.areas
+    route = (route or route_of(visit))["stops"]
     rows = []
     for stop, leg in zip(stops, route, strict=True):
         issue = issues.get(stop.issue_id)
@@ -62,13 +78,21 @@ def stop_rows(visit: Visit) -> list[dict]:
     return rows
 
 
-def visit_item(visit: Visit) -> dict:
+def visit_items(visits: list[Visit]) -> list[dict]:
+    """Return a page of visits as the API gives them."""
+    lookup = Lookup(visits)
+    return [visit_item(v, lookup) for v in visits]
+
+
+def visit_item(visit: Visit, lookup: Lookup | None = None) -> dict:
     """Return the visit as the API gives it (DESIGN.md's `route` included)."""
-    leader = db.session.get(User, visit.leader_id) if visit.leader_id else None
-    station = db.session.get(Station, visit.station_id) if visit.station_id else None
-    township = db.session.get(Area, visit.township_id) if visit.township_id else None
+    lookup = lookup or Lookup([visit])
+    leader = lookup.users.get(visit.leader_id)
+    station = lookup.stations.get(visit.station_id)
+    township = lookup.areas.get(visit.township_id)
     start = lonlat_of(visit.start_location) if visit.start_location is not None else None
-    stops = stop_rows(visit)
+    route = route_of(visit)
+    stops = stop_rows(visit, lookup, route)
     for row in stops:
         row.pop("number")
     return {
@@ -88,7 +112,7 @@ def visit_item(visit: Visit) -> dict:
         "start": {"lon": start[0], "lat": start[1], "label": visit.start_label} if start else None,
         "issue_ids": [s["issue_id"] for s in stops if s["issue_id"] is not None],
         "stops": stops,
-        "route": route_of(visit),
+        "route": route,
         "attendance": visit.attendance,
         "opinions": visit.opinions,
         "actions": visit.actions,

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from shapely import wkt as shapely_wkt
 from shapely.geometry import shape
 from sqlalchemy import and_, false, func, or_, select, text, true
+from sqlalchemy.orm import selectinload
 
 from fieldwatch import clock
 from fieldwatch.errors_core import ValidationError
@@ -108,14 +109,18 @@ def visits_query(user, filters: VisitFilter):
 
 
 def list_visits(user, filters: VisitFilter, limit: int = 50, offset: int = 0) -> list[Visit]:
-    """Return one page of the visits `user` may see."""
-    return list(db.session.scalars(visits_query(user, filters).limit(limit).offset(offset)))
+    """Return one page of the visits `user` may see (their stops loaded with them)."""
+    query = visits_query(user, filters).options(selectinload(Visit.stops))
+    return list(db.session.scalars(query.limit(limit).offset(offset)))
 
 
 def month_calendar(user, month: date, filters: VisitFilter) -> dict:
     """Return {weeks: [[day or None, ...]], by_day: {date: [Visit]}} for a month page."""
     filters.month = month
-    visits = list(db.session.scalars(visits_query(user, filters).limit(1000)))
+    query = visits_query(user, filters).options(
+        selectinload(Visit.stops), selectinload(Visit.leader)
+    )
+    visits = list(db.session.scalars(query.limit(1000)))
     by_day: dict[date, list[Visit]] = {}
     for visit in sorted(visits, key=lambda v: (v.held_on or v.planned_for, v.id)):
         by_day.setdefault(visit.held_on or visit.planned_for, []).append(visit)

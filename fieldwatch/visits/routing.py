@@ -152,32 +152,59 @@ def _nearest_neighbour(matrix, first: int) -> list[int]:
 
 
 def _improve(order: list[int], matrix, start_row) -> list[int]:
-    """Apply 2-opt reversals and or-opt moves until neither shortens the path."""
-    best = path_length(order, matrix, start_row)
+    """Apply 2-opt reversals and or-opt moves until neither shortens the path.
+
+    Each candidate move is priced in O(1) from the edges it changes. The path is
+    held as [S] + order, where S is the start (a row of distances, or all zeros
+    without one) and never moves; the end is free (an open path).
+    """
+    n = len(order)
+    start = start_row if start_row is not None else [0.0] * n
+
+    def cost(a: int, b: int) -> float:
+        if a < 0:
+            return start[b]
+        if b < 0:
+            return start[a]
+        return matrix[a][b]
+
+    path = [-1, *order]
+    last = n  # index of the last stop in path
+    eps = 1e-12
     improved = True
     while improved:
         improved = False
-        n = len(order)
-        # 2-opt: reverse order[i..k]; for an open path the tail may be reversed too
-        for i in range(n - 1):
-            for k in range(i + 1, n):
-                candidate = order[:i] + order[i : k + 1][::-1] + order[k + 1 :]
-                length = path_length(candidate, matrix, start_row)
-                if length < best - 1e-12:
-                    order, best, improved = candidate, length, True
-        # or-opt: move a run of 1–3 stops elsewhere
+        # 2-opt: reverse path[i..k] (the tail may be reversed too: the end is free)
+        for i in range(1, last):
+            for k in range(i + 1, last + 1):
+                delta = cost(path[i - 1], path[k]) - cost(path[i - 1], path[i])
+                if k < last:
+                    delta += cost(path[i], path[k + 1]) - cost(path[k], path[k + 1])
+                if delta < -eps:
+                    path[i : k + 1] = path[i : k + 1][::-1]
+                    improved = True
+        # or-opt: move a run of 1–3 stops (either way round) between two others
         for size in (1, 2, 3):
-            for i in range(n - size + 1):
-                run = order[i : i + size]
-                rest = order[:i] + order[i + size :]
-                for j in range(len(rest) + 1):
-                    if j == i:
+            for i in range(1, last - size + 2):
+                j = i + size - 1
+                before, after = path[i - 1], path[j + 1] if j < last else None
+                removed = -cost(before, path[i])
+                if after is not None:
+                    removed += cost(before, after) - cost(path[j], after)
+                for t in range(0, last + 1):
+                    if i - 1 <= t <= j:
                         continue
-                    for piece in (run, run[::-1]):
-                        candidate = rest[:j] + piece + rest[j:]
-                        length = path_length(candidate, matrix, start_row)
-                        if length < best - 1e-12:
-                            order, best, improved = candidate, length, True
+                    a, b = path[t], path[t + 1] if t < last else None
+                    for first, end in ((path[i], path[j]), (path[j], path[i])):
+                        added = cost(a, first)
+                        if b is not None:
+                            added += cost(end, b) - cost(a, b)
+                        if removed + added < -eps:
+                            run = path[i : j + 1] if first == path[i] else path[i : j + 1][::-1]
+                            rest = path[:i] + path[j + 1 :]
+                            at = t + 1 if t < i else t + 1 - size
+                            path = rest[:at] + run + rest[at:]
+                            improved = True
                             break
                     if improved:
                         break
@@ -185,4 +212,4 @@ def _improve(order: list[int], matrix, start_row) -> list[int]:
                     break
             if improved:
                 break
-    return order
+    return path[1:]
