@@ -292,7 +292,8 @@ def _apply(visit: Visit, actor, values: dict, creating: bool) -> None:
             planned = None
         if planned is None and "planned_for" not in errors:
             errors["planned_for"] = ["请选择走访日期 (date required)"]
-        elif planned is not None and planned < clock.today():
+        elif planned is not None and planned < clock.today() and planned != visit.planned_for:
+            # a new date must not be in the past (an unchanged one may have passed meanwhile)
             errors["planned_for"] = [
                 f"走访日期 {planned.isoformat()} 已经过去，请选择今天或以后的日期"
                 " (the planned date is in the past)"

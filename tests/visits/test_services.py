@@ -173,6 +173,18 @@ def test_a_failed_edit_changes_nothing(make_issue, people):
     assert visit.title == "原主题" and visit.planned_for == TODAY + timedelta(days=7)
 
 
+def test_an_unchanged_date_that_has_passed_does_not_block_an_edit(make_issue, people, freeze):
+    from .conftest import NOW
+
+    visit = plan(people, [make_issue()], planned_for=TODAY)
+    freeze(NOW + timedelta(days=3))
+    services.update_visit(visit, people["leader"], planned_for=TODAY, title="补记主题")
+    assert visit.title == "补记主题"
+    with pytest.raises(ValidationError) as caught:
+        services.update_visit(visit, people["leader"], planned_for=TODAY + timedelta(days=1))
+    assert "已经过去" in caught.value.errors["planned_for"][0]
+
+
 def test_held_or_cancelled_visits_cannot_be_edited(make_issue, people):
     visit = plan(people, [make_issue()])
     services.cancel(visit, "暴雨", people["leader"])
