@@ -75,6 +75,10 @@ class FollowupItem(Schema):
     inspector = fields.Nested(FollowupPerson, allow_none=True)
     assignee = fields.Nested(FollowupPerson, allow_none=True)
     url = fields.String()
+    photos = fields.List(
+        fields.Nested(lambda: FollowupPhotoLink()),
+        metadata={"description": "one look-back's photos (not in lists)"},
+    )
 
 
 class FollowupList(Schema):
@@ -166,7 +170,17 @@ def _viewable(followup_id) -> dict:
     followup = services.get_followup(followup_id)
     if not policy.can(current_user, "followups.view", followup):
         raise NotFound(f"没有这个回头看: {followup_id} (no such look-back)")
-    return item(queries.followup_row(followup.id))
+    return _one(followup)
+
+
+def _one(followup) -> dict:
+    """One look-back with its photos."""
+    body = item(queries.followup_row(followup.id))
+    body["photos"] = [
+        {"id": p["id"], "url": p["url"], "thumb_url": p["thumb_url"]}
+        for p in photos.listed(followup)
+    ]
+    return body
 
 
 @blp.route("")
@@ -214,7 +228,7 @@ def schedule(body):
         assignee=body.get("assignee"),
     )
     db.session.commit()
-    return item(queries.followup_row(followup.id))
+    return _one(followup)
 
 
 @blp.route("/<int:followup_id>")
@@ -237,7 +251,7 @@ def update(body, followup_id):
     changes = {k: body[k] for k in ("assignee", "due_on") if k in body}
     services.update_followup(followup, current_user, **changes)
     db.session.commit()
-    return item(queries.followup_row(followup.id))
+    return _one(followup)
 
 
 @blp.route("/<int:followup_id>/record", methods=["POST"])
@@ -266,7 +280,7 @@ def record(body, followup_id):
         body.get("client_id"),
     )
     db.session.commit()
-    return item(queries.followup_row(followup.id))
+    return _one(followup)
 
 
 class FollowupPhotoFiles(Schema):
@@ -275,6 +289,12 @@ class FollowupPhotoFiles(Schema):
 
 class FollowupPhotoForm(Schema):
     client_id = fields.String(allow_none=True, validate=validate.Length(max=64))
+
+
+class FollowupPhotoLink(Schema):
+    id = fields.Integer()
+    url = fields.String(allow_none=True)
+    thumb_url = fields.String(allow_none=True)
 
 
 class FollowupPhotoItem(Schema):

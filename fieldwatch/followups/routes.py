@@ -184,8 +184,11 @@ def board():
         "chosen": chosen,
         "full": full,
         "today": today,
-        "overdue": queries.followups(scope, "overdue", limit=200),
-        "due_week": queries.followups(scope, "due", limit=200, due_until=queries.week_end(today)),
+        # the look-backs someone can do now (not those waiting for the unit's rework)
+        "overdue": queries.followups(scope, "overdue", limit=200, recordable=True),
+        "due_week": queries.followups(
+            scope, "due", limit=200, due_until=queries.week_end(today), recordable=True
+        ),
         "done": queries.followups(scope, "done", limit=50, period=period),
         **_options(current_user),
     }
@@ -335,6 +338,8 @@ def _record_context(followup, form) -> dict:
             label,
             current_app.config.get("ONSITE_DISTANCE_M", 200),
             tile_url=current_app.config.get("TILE_URL") or None,
+            recorded=lonlat_of(followup.location) if followup.location is not None else None,
+            recorded_label=_("回头看人所在位置"),
         )
         map_parts = builders.embed(m, url_for("static", filename=""), g.csp_nonce)
     history = []

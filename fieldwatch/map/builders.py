@@ -358,11 +358,18 @@ def watch_map(problems: list[dict], labels: dict, tile_url: str | None = None) -
 
 
 def lookback_map(
-    lon: float, lat: float, label: str, onsite_m: float, tile_url: str | None = None
+    lon: float,
+    lat: float,
+    label: str,
+    onsite_m: float,
+    tile_url: str | None = None,
+    recorded: tuple[float, float] | None = None,
+    recorded_label: str = "",
 ) -> folium.Map:
-    """Return the record page's map: the place to check and the on-site circle around it.
+    """Return the look-back page's map: the place to check and the on-site circle around it.
 
-    `static/js/lookback-record.js` adds the inspector's own position.
+    While recording, `static/js/lookback-record.js` adds the inspector's live position;
+    once recorded, `recorded` (lon, lat) marks where the inspector stood.
     """
     m = base_map(centre=(lon, lat), zoom=16, tile_url=tile_url)
     folium.Circle(
@@ -371,6 +378,12 @@ def lookback_map(
     folium.Marker(
         [lat, lon], tooltip=label, icon=folium.Icon(color="red", icon="flag", prefix="fa")
     ).add_to(m)
+    if recorded is not None:
+        folium.CircleMarker(
+            [recorded[1], recorded[0]], radius=7, color="#fff", weight=2, fill=True,
+            fill_color=PLACE_COLOUR, fill_opacity=1, tooltip=recorded_label,
+        ).add_to(m)  # fmt: skip
+        m.fit_bounds([[lat, lon], [recorded[1], recorded[0]]], padding=(24, 24), max_zoom=17)
     return m
 
 

@@ -221,3 +221,16 @@ def test_a_problems_page_links_its_look_backs_and_its_place(client, login_as, pe
     closed = story["done"]
     html = client.get(f"/issues/{closed.ref}").get_data(as_text=True)
     assert f"/followups/new?issue={closed.ref}" in html  # a spot check on a closed problem
+
+
+def test_look_backs_waiting_for_rework_are_not_on_the_overdue_list(
+    client, login_as, people, story, lb, freeze
+):
+    freeze(lb.at(4, 10))  # the reworked problem's next look-back fell due on 1 April
+    login_as(people["supervisor"])
+    html = client.get("/followups/").get_data(as_text=True)
+    overdue = html.split('id="overdue-section"')[1].split("</section>")[0]
+    assert "学校门口护栏损坏" in overdue and "小区地下室漏水" not in overdue
+    assert 'id="waiting-rework"' in html and "另有 1 次回头看在等承办单位整改" in html
+    html = client.get("/todos/").get_data(as_text=True)
+    assert "小区地下室漏水" not in html.split('id="todo-overdue"')[1].split("</section>")[0]
