@@ -102,8 +102,11 @@ def store_upload(data: bytes, filename: str, user) -> str:
         )
     folder = _folder()
     for old in folder.iterdir():  # uploads nobody finished
-        if systime.time() - old.stat().st_mtime > KEEP_SECONDS:
-            old.unlink(missing_ok=True)
+        try:
+            if systime.time() - old.stat().st_mtime > KEEP_SECONDS:
+                old.unlink(missing_ok=True)
+        except FileNotFoundError:
+            pass  # another worker removed it first
     token = secrets.token_urlsafe(18)
     (folder / f"{token}.xlsx").write_bytes(data)
     meta = {
