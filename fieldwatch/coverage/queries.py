@@ -24,80 +24,97 @@ from fieldwatch.extensions import db
 
 DEFAULT_PERIOD_DAYS = 90
 
-# The parts both questions share: stations open on :as_of, the villages they serve,
-# and the villages visited in the period. Look-backs are matched on a UTC range
-# (local midnights) rather than on a cast of done_at, which any index could serve.
-_STATUS = """
-    open_stations AS (
-        SELECT s.id, s.township_id FROM stations s
-        WHERE (s.established_on IS NULL OR s.established_on <= :as_of)
-          AND (s.closed_on IS NULL OR s.closed_on > :as_of)
-    ),
+# Stations open on :as_of, the villages they serve, and the villages visited in the
+# period, for the villages in scope. Each part is restricted to that scope with IN,
+# so the planner hashes for the province (one pass over station_serves) and probes
+# the indexes (station_serves.area_id, followups.township_id) for one township.
+# Look-backs are matched on a UTC range (local midnights), not on a cast of done_at.
+_OPEN = """(s.established_on IS NULL OR s.established_on <= :as_of)
+           AND (s.closed_on IS NULL OR s.closed_on > :as_of)"""
+
+_STATUS = f"""
     covered AS (
-        SELECT DISTINCT ss.area_id FROM station_serves ss
-        JOIN open_stations o ON o.id = ss.station_id
+        SELECT DISTINCT ss.area_id FROM station_serves ss JOIN stations s ON s.id = ss.station_id
+        WHERE ss.area_id IN (SELECT id FROM villages) AND {_OPEN}
     ),
     visited AS (
-        SELECT vs.area_id FROM visit_stops vs
-        JOIN visits vi ON vi.id = vs.visit_id
-        WHERE vi.status = 'held' AND vi.held_on BETWEEN :since AND :as_of
-          AND vs.area_id IS NOT NULL
+        SELECT vs.area_id FROM visit_stops vs JOIN visits vi ON vi.id = vs.visit_id
+        WHERE vs.area_id IN (SELECT id FROM villages)
+          AND vi.status = 'held' AND vi.held_on BETWEEN :since AND :as_of
         UNION
         SELECT f.area_id FROM followups f
-        WHERE f.done_at >= :from_ts AND f.done_at < :until_ts AND f.area_id IS NOT NULL
+        WHERE f.township_id IN (SELECT id FROM scope)
+          AND f.done_at >= :from_ts AND f.done_at < :until_ts AND f.area_id IS NOT NULL
     )
 """
 
 _BY_TOWNSHIP = text(
-    "WITH"
-    + _STATUS
-    + """,
-    townships AS (
-        SELECT t.id, t.code, t.name, t.kind FROM areas t
+    f"""
+    WITH scope AS MATERIALIZED (
+        SELECT t.id FROM areas t
         WHERE t.level = 'township' AND (CAST(:township AS text) IS NULL OR t.code = :township)
     ),
-    places AS (
-        SELECT v.id, v.code, v.name, COALESCE(v.kind, 'village') AS kind, v.parent_id,
-               v.id IN (SELECT area_id FROM covered) AS is_covered,
-               v.id IN (SELECT area_id FROM visited) AS is_visited
-        FROM areas v JOIN townships t ON t.id = v.parent_id
-        WHERE v.level = 'village'
+    villages AS MATERIALIZED (
+        SELECT v.id, v.code, v.name, COALESCE(v.kind, 'village') AS kind, v.parent_id
+        FROM areas v
+        WHERE v.level = 'village' AND v.parent_id IN (SELECT id FROM scope)
+    ),
+    {_STATUS},
+    per_township AS (
+        SELECT v.parent_id,
+               count(*) FILTER (WHERE v.kind <> 'community') AS villages,
+               count(*) FILTER (WHERE v.kind = 'community') AS communities,
+               count(c.area_id) AS covered,
+               count(w.area_id) AS visited,
+               json_agg(json_build_object('code', v.code, 'name', v.name, 'kind', v.kind)
+                        ORDER BY v.code) FILTER (WHERE c.area_id IS NULL) AS uncovered
+        FROM villages v
+        LEFT JOIN covered c ON c.area_id = v.id
+        LEFT JOIN (SELECT DISTINCT area_id FROM visited) w ON w.area_id = v.id
+        GROUP BY v.parent_id
+    ),
+    platforms AS (
+        SELECT s.township_id, count(*) AS n FROM stations s
+        WHERE s.township_id IN (SELECT id FROM scope) AND {_OPEN}
+        GROUP BY s.township_id
     )
     SELECT t.code, t.name, t.kind,
-           EXISTS (SELECT 1 FROM open_stations o WHERE o.township_id = t.id) AS has_platform,
-           (SELECT count(*) FROM open_stations o WHERE o.township_id = t.id) AS stations,
-           count(p.id) FILTER (WHERE p.kind <> 'community') AS villages,
-           count(p.id) FILTER (WHERE p.kind = 'community') AS communities,
-           count(p.id) FILTER (WHERE p.is_covered) AS covered,
-           count(p.id) FILTER (WHERE p.is_visited) AS visited,
-           COALESCE(
-               json_agg(json_build_object('code', p.code, 'name', p.name, 'kind', p.kind)
-                        ORDER BY p.code) FILTER (WHERE NOT p.is_covered),
-               '[]'::json
-           ) AS uncovered
-    FROM townships t LEFT JOIN places p ON p.parent_id = t.id
-    GROUP BY t.id, t.code, t.name, t.kind
+           COALESCE(pl.n, 0) > 0 AS has_platform,
+           COALESCE(pl.n, 0) AS stations,
+           COALESCE(p.villages, 0) AS villages,
+           COALESCE(p.communities, 0) AS communities,
+           COALESCE(p.covered, 0) AS covered,
+           COALESCE(p.visited, 0) AS visited,
+           COALESCE(p.uncovered, '[]'::json) AS uncovered
+    FROM areas t
+    JOIN scope ON scope.id = t.id
+    LEFT JOIN per_township p ON p.parent_id = t.id
+    LEFT JOIN platforms pl ON pl.township_id = t.id
     ORDER BY t.code
     """
 )
 
 _VILLAGES = text(
-    "WITH"
-    + _STATUS
-    + """
+    f"""
+    WITH villages AS MATERIALIZED (
+        SELECT v.id, v.parent_id FROM areas v
+        WHERE v.level = 'village' AND (v.boundary IS NOT NULL OR v.location IS NOT NULL)
+          AND (CAST(:x0 AS float8) IS NULL
+               OR v.boundary && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)
+               OR v.location && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))
+        ORDER BY v.code
+        LIMIT :limit
+    ),
+    scope AS (SELECT DISTINCT parent_id AS id FROM villages),
+    {_STATUS}
     SELECT v.code, v.name, COALESCE(v.kind, 'village') AS kind,
            t.code AS township_code, t.name AS township_name,
-           v.id IN (SELECT area_id FROM covered) AS covered,
-           v.id IN (SELECT area_id FROM visited) AS visited,
+           v.id IN (SELECT area_id FROM covered) AS is_covered,
+           v.id IN (SELECT area_id FROM visited) AS is_visited,
            ST_AsGeoJSON(COALESCE(ST_SimplifyPreserveTopology(v.boundary, :tolerance), v.location), 5)
                AS geometry
-    FROM areas v LEFT JOIN areas t ON t.id = v.parent_id
-    WHERE v.level = 'village' AND (v.boundary IS NOT NULL OR v.location IS NOT NULL)
-      AND (CAST(:x0 AS float8) IS NULL
-           OR v.boundary && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)
-           OR v.location && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))
+    FROM villages s JOIN areas v ON v.id = s.id LEFT JOIN areas t ON t.id = v.parent_id
     ORDER BY v.code
-    LIMIT :limit
     """
 )
 
@@ -265,8 +282,8 @@ def villages_with_status(
                 "kind": r.kind,
                 "township_code": r.township_code,
                 "township_name": r.township_name,
-                "covered": r.covered,
-                "visited": r.visited,
+                "covered": r.is_covered,
+                "visited": r.is_visited,
             },
         }
         for r in rows[:limit]
