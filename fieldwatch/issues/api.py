@@ -34,15 +34,25 @@ PHOTO_FIELDS = ("photo", "photos")
 
 
 # --- schemas ----------------------------------------------------------------------
+class Text(fields.String):
+    """A string without NUL characters (PostgreSQL text cannot hold them)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise marshmallow.ValidationError("不能包含空字符 (no NUL characters)")
+        return text
+
+
 class IssueFeature(Schema):
-    type = fields.String()
+    type = Text()
     id = fields.Integer()
     geometry = fields.Dict()
     properties = fields.Dict()
 
 
 class IssueCollection(Schema):
-    type = fields.String()
+    type = Text()
     features = fields.List(fields.Dict())
     links = fields.List(fields.Dict())
     numberMatched = fields.Integer()  # noqa: N815  (OGC's name)
@@ -54,13 +64,13 @@ class IssueNearbyCollection(IssueCollection):
 
 
 class IssueListQuery(Schema):
-    bbox = fields.String(metadata={"description": "minlon,minlat,maxlon,maxlat"})
-    status = fields.String(metadata={"description": "one status or several, comma-separated"})
-    category = fields.String(metadata={"description": "category code"})
-    township = fields.String(metadata={"description": "township code"})
-    unit = fields.String(metadata={"description": "unit code"})
+    bbox = Text(metadata={"description": "minlon,minlat,maxlon,maxlat"})
+    status = Text(metadata={"description": "one status or several, comma-separated"})
+    category = Text(metadata={"description": "category code"})
+    township = Text(metadata={"description": "township code"})
+    unit = Text(metadata={"description": "unit code"})
     overdue = fields.Boolean(load_default=False)
-    q = fields.String(metadata={"description": "words in the title or the ref"})
+    q = Text(metadata={"description": "words in the title or the ref"})
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
@@ -71,25 +81,21 @@ class IssueBody(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    title = fields.String(required=True, error_messages={"required": "请填写标题 (title required)"})
-    category = fields.String(
-        required=True, error_messages={"required": "请选择类别 (category required)"}
-    )
+    title = Text(required=True, error_messages={"required": "请填写标题 (title required)"})
+    category = Text(required=True, error_messages={"required": "请选择类别 (category required)"})
     # raw, so that parse_lonlat names the bad coordinate the same way everywhere
     lon = fields.Raw(required=True, error_messages={"required": "请定位或在地图上选点 (required)"})
     lat = fields.Raw(required=True, error_messages={"required": "请定位或在地图上选点 (required)"})
     accuracy_m = fields.Raw(allow_none=True)
-    location_source = fields.String(
-        load_default="manual", validate=validate.OneOf(LOCATION_SOURCES)
-    )
+    location_source = Text(load_default="manual", validate=validate.OneOf(LOCATION_SOURCES))
     observed_at = fields.AwareDateTime(
         allow_none=True,
         error_messages={"invalid": "需要 ISO 8601 时间 (ISO 8601 time with offset)"},
     )
-    description = fields.String(allow_none=True)
-    priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES))
-    address = fields.String(allow_none=True, validate=validate.Length(max=300))
-    client_id = fields.String(allow_none=True)
+    description = Text(allow_none=True)
+    priority = Text(load_default="normal", validate=validate.OneOf(PRIORITIES))
+    address = Text(allow_none=True, validate=validate.Length(max=300))
+    client_id = Text(allow_none=True)
 
 
 class IssueMultipart(IssueBody):
@@ -103,7 +109,7 @@ class IssuePhotoForm(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    client_id = fields.String(allow_none=True)
+    client_id = Text(allow_none=True)
 
 
 class IssuePhotoFiles(Schema):
@@ -120,13 +126,13 @@ class IssuePhotoFiles(Schema):
 class IssuePhotoItem(Schema):
     id = fields.Integer()
     issue_id = fields.Integer()
-    url = fields.String()
-    thumb_url = fields.String()
-    content_type = fields.String()
+    url = Text()
+    thumb_url = Text()
+    content_type = Text()
     size = fields.Integer()
     width = fields.Integer()
     height = fields.Integer()
-    taken_at = fields.String(allow_none=True)
+    taken_at = Text(allow_none=True)
     exif_lon = fields.Float(allow_none=True)
     exif_lat = fields.Float(allow_none=True)
 
@@ -135,23 +141,23 @@ class IssueCommentBody(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    note = fields.String(required=True, error_messages={"required": "请填写内容 (note required)"})
-    client_id = fields.String(allow_none=True)
+    note = Text(required=True, error_messages={"required": "请填写内容 (note required)"})
+    client_id = Text(allow_none=True)
 
 
 class IssueEventItem(Schema):
     id = fields.Integer()
     issue_id = fields.Integer()
-    kind = fields.String()
-    note = fields.String(allow_none=True)
-    at = fields.String()
-    client_id = fields.String(allow_none=True)
+    kind = Text()
+    note = Text(allow_none=True)
+    at = Text()
+    client_id = Text(allow_none=True)
 
 
 class IssueNearbyQuery(Schema):
     lon = fields.Raw(required=True)
     lat = fields.Raw(required=True)
-    category = fields.String(metadata={"description": "category code: its duplicate radius"})
+    category = Text(metadata={"description": "category code: its duplicate radius"})
     radius = fields.Float(
         validate=validate.Range(
             min=1, max=MAX_RADIUS_M, error=f"1–{MAX_RADIUS_M} 米 (metres, at most {MAX_RADIUS_M})"
@@ -167,12 +173,12 @@ class IssueTransitionBody(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    to = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    note = fields.String(allow_none=True)
-    unit = fields.String(allow_none=True)
-    due_on = fields.String(allow_none=True, metadata={"format": "date"})
-    answer_class = fields.String(allow_none=True, validate=validate.OneOf(ANSWER_CLASSES))
-    reason = fields.String(allow_none=True)
+    to = Text(required=True, validate=validate.OneOf(STATUSES))
+    note = Text(allow_none=True)
+    unit = Text(allow_none=True)
+    due_on = Text(allow_none=True, metadata={"format": "date"})
+    answer_class = Text(allow_none=True, validate=validate.OneOf(ANSWER_CLASSES))
+    reason = Text(allow_none=True)
     duplicate_of = fields.Raw(allow_none=True, metadata={"description": "issue id or ref"})
 
 
@@ -183,7 +189,7 @@ class CodeListQuery(Schema):
 
 class CodeListPage(Schema):
     items = fields.List(fields.Dict())
-    next = fields.String(allow_none=True)
+    next = Text(allow_none=True)
 
 
 # --- helpers ------------------------------------------------------------------------

@@ -21,6 +21,20 @@ from fieldwatch.extensions import db
 from fieldwatch.models import Category, Unit
 
 
+def no_nul(value):
+    """Drop NUL characters (PostgreSQL text cannot hold them)."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class CleanForm(FlaskForm):
+    """A form whose every field drops NUL characters."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            options["filters"] = [no_nul, *unbound_field.kwargs.get("filters", ())]
+            return unbound_field.bind(form=form, **options)
+
+
 def category_choices() -> list[tuple[str, str]]:
     rows = db.session.scalars(select(Category).where(Category.active).order_by(Category.id))
     return [("", _l("请选择类别"))] + [(c.code, c.name) for c in rows]
@@ -35,7 +49,7 @@ def unit_choices(township_id: int | None = None) -> list[tuple[str, str]]:
     return [("", _l("请选择承办单位"))] + [(u.code, u.name) for u in county + own + others]
 
 
-class ReportForm(FlaskForm):
+class ReportForm(CleanForm):
     """A new problem. Field names match the JSON API, so both report the same way."""
 
     category = SelectField(_l("类别"), validate_choice=False)
@@ -58,7 +72,7 @@ class ReportForm(FlaskForm):
     photos = MultipleFileField(_l("照片"))
 
 
-class MoveForm(FlaskForm):
+class MoveForm(CleanForm):
     """One move of the lifecycle; the page shows only the fields the move needs."""
 
     move = HiddenField()
@@ -84,16 +98,16 @@ class MoveForm(FlaskForm):
     )
 
 
-class CommentForm(FlaskForm):
+class CommentForm(CleanForm):
     note = TextAreaField(_l("进展或补充"), validators=[Length(max=5000)], render_kw={"rows": 2})
     client_id = HiddenField()
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(CleanForm):
     photos = MultipleFileField(_l("补充照片"))
 
 
-class FilterForm(FlaskForm):
+class FilterForm(CleanForm):
     """The list's filters (GET; no CSRF)."""
 
     class Meta:

@@ -153,6 +153,7 @@ def list_issues(
             selectinload(Issue.township),
             selectinload(Issue.area),
             selectinload(Issue.unit),
+            selectinload(Issue.reporter),
         )
         .order_by(Issue.created_at.desc(), Issue.id.desc())
         .limit(limit)

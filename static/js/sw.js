@@ -72,6 +72,11 @@ self.addEventListener("fetch", function (event) {
     }));
     return;
   }
+  if (request.mode === "navigate" && url.pathname === "/login") {
+    // signed out (or the session ended): pages kept for offline use show names; drop them
+    event.waitUntil(forgetPages());
+    return;
+  }
   if (request.mode === "navigate" && offlinePage(url)) {
     // network first; the last good copy when there is no network
     event.respondWith(fetch(request).then(function (response) {
@@ -90,8 +95,17 @@ self.addEventListener("fetch", function (event) {
   // everything else (API, photos, other pages): the browser's own fetch
 });
 
+function forgetPages() {
+  return caches.delete(PAGE_CACHE).then(function () {
+    return caches.open(STATIC_CACHE);
+  }).then(function (cache) {
+    return Promise.all(PRECACHE.filter(function (u) { return u.indexOf("/static/") !== 0; })
+      .map(function (u) { return cache.delete(u); }));
+  });
+}
+
 self.addEventListener("message", function (event) {
-  if (event.data === "forget") {  // sign-out: drop the cached pages (they show names)
-    event.waitUntil(caches.delete(PAGE_CACHE));
+  if (event.data === "forget") {
+    event.waitUntil(forgetPages());
   }
 });

@@ -374,3 +374,11 @@ def test_everything_is_in_the_openapi_document(client):
         assert path in paths, path
     post = paths["/api/v1/issues"]["post"]
     assert set(post["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
+
+
+def test_nul_characters_are_refused_not_a_server_error(client, member, small_county):
+    bad = report(client, category="drain\x00age", title="a\x00b")
+    assert bad.status_code == 422
+    assert set(bad.json["errors"]) >= {"category", "title"}
+    listed = client.get("/api/v1/issues?category=x%00y")
+    assert listed.status_code == 422

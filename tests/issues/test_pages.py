@@ -175,3 +175,10 @@ def test_comment_from_the_page(client, login_as, reported):
     assert "已派人查看" in client.get(f"/issues/{ref}").get_data(as_text=True)
     empty = client.post(f"/issues/{ref}/comment", data={"note": ""})
     assert empty.status_code == 422 and "note" in field_errors(empty.get_data(as_text=True))
+
+
+def test_nul_characters_on_the_form_are_dropped(client, login_as, small_county):
+    login_as("member")
+    response = client.post("/issues/new", data=form(title="路面\x00塌陷", category="ro\x00ads"))
+    assert response.status_code == 302
+    assert db.session.scalar(select(Issue.title)) == "路面塌陷"
