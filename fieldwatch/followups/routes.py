@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from fieldwatch import clock, exports, policy
+from fieldwatch.areas import queries as areas
 from fieldwatch.errors_core import Conflict, NotFound, ValidationError
 from fieldwatch.extensions import db
 from fieldwatch.followups import photos, queries, services
@@ -111,7 +113,18 @@ def _watch_map(scope):
         "reopened": _("回头看后返工"),
         "both": _("逾期且返工"),
     }
-    m = builders.watch_map(problems, labels, tile_url=current_app.config.get("TILE_URL") or None)
+    township = db.session.get(Area, scope.township_id) if scope.township_id else None
+    outlines = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": json.loads(o.geometry), "properties": {"name": o.name}}
+            for o in areas.outlines("township", tolerance=0.001)
+            if o.geometry and (township is None or o.code == township.code)
+        ],
+    }
+    m = builders.watch_map(
+        problems, labels, tile_url=current_app.config.get("TILE_URL") or None, outlines=outlines
+    )
     return builders.embed(m, url_for("static", filename=""), g.csp_nonce), len(rows)
 
 

@@ -321,11 +321,15 @@ def _feature(lon: float, lat: float, **properties) -> dict:
     }
 
 
-def watch_map(problems: list[dict], labels: dict, tile_url: str | None = None) -> folium.Map:
+def watch_map(
+    problems: list[dict], labels: dict, tile_url: str | None = None, outlines: dict | None = None
+) -> folium.Map:
     """Return the board's map of open problems overdue or reopened by a look-back.
 
     `problems`: dicts with `lon`, `lat`, `overdue`, `reopened`, `tooltip` (text) and
-    `popup` (escaped HTML). `labels`: title, overdue, reopened, both.
+    `popup` (escaped HTML). `labels`: title, overdue, reopened, both. `outlines` (a
+    FeatureCollection of township boundaries with `name`) shows where they are when
+    there is no base layer.
     """
     features = []
     for p in problems:
@@ -344,6 +348,15 @@ def watch_map(problems: list[dict], labels: dict, tile_url: str | None = None) -
         pad = 0.005
         bounds = (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
     m = base_map(bounds, tile_url=tile_url)
+    if outlines and outlines.get("features"):
+        layer = folium.GeoJson(
+            outlines,
+            name="townships",
+            style_function=lambda f: {"color": "#6c757d", "weight": 1, "fillOpacity": 0.02},
+            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        ).add_to(m)
+        if not features:
+            m.fit_bounds(layer.get_bounds(), padding=(8, 8))
     if features:
         _point_layer(features, "problems").add_to(m)
     Legend(
