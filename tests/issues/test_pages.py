@@ -182,3 +182,25 @@ def test_nul_characters_on_the_form_are_dropped(client, login_as, small_county):
     response = client.post("/issues/new", data=form(title="路面\x00塌陷", category="ro\x00ads"))
     assert response.status_code == 302
     assert db.session.scalar(select(Issue.title)) == "路面塌陷"
+
+
+def test_unit_adds_photos_of_the_work_all_or_none(client, login_as, reported):
+    login_as("unit", unit="water")
+    ref = reported[1].ref
+    bad = client.post(
+        f"/issues/{ref}/photos",
+        data={
+            "photos": [(io.BytesIO(sample_image()), "ok.jpg"), (io.BytesIO(b"GIF89a..."), "x.gif")]
+        },
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 422 and "photos" in field_errors(bad.get_data(as_text=True))
+    assert db.session.get(Issue, reported[1].id).photos == []
+    good = client.post(
+        f"/issues/{ref}/photos",
+        data={"photos": [(io.BytesIO(sample_image()), "after.jpg")]},
+        content_type="multipart/form-data",
+    )
+    assert good.status_code == 302
+    assert len(db.session.get(Issue, reported[1].id).photos) == 1
+    assert client.post(f"/issues/{reported[0].ref}/photos", data={}).status_code == 404
