@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn (and TiPg) workers")
     parser.add_argument("--tipg-rounds", type=int, default=3)
+    parser.add_argument(
+        "--minutes", type=float, default=12, help="time for all single-request timings"
+    )
     parser.add_argument("--no-tipg", action="store_true", help="skip the TiPg comparison")
     parser.add_argument("--only", help="only scenarios whose name or group contains this")
     parser.add_argument("--generate-only", action="store_true", help="make the province, stop")
@@ -41,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
         tipg=not args.no_tipg,
         tipg_rounds=args.tipg_rounds,
+        latency_minutes=args.minutes,
         only=args.only,
     )
     result = harness.run(opts)

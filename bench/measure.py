@@ -87,14 +87,14 @@ class Client:
             self.conn = None
 
 
-#: a scenario side stops after this many seconds once it has MIN_REPS timed calls
-BUDGET_S = 15.0
+#: a scenario side stops after about this many seconds once it has MIN_REPS timed calls
+BUDGET_S = 8.0
 MIN_REPS = 30
 
 
 def _repeat(one, reps: int, warmup: int, budget_s: float = BUDGET_S) -> Sample:
     """Call one(k) `warmup` times untimed, then `reps` times timed; slow calls get a shorter
-    warm-up and fewer repetitions (MIN_REPS, or 10 when a call takes seconds) so one
+    warm-up and fewer repetitions (MIN_REPS, or 5 when a call takes seconds) so one
     scenario never eats the run."""
     sample = Sample()
     started = time.perf_counter()
@@ -107,35 +107,37 @@ def _repeat(one, reps: int, warmup: int, budget_s: float = BUDGET_S) -> Sample:
         k += 1
         spent = time.perf_counter() - started
         if warming:
-            warming = k < warmup and not (k >= 2 and spent > budget_s / 5)
+            warming = k < warmup and not (k >= 1 and spent > budget_s / 4)
             continue
         sample.ms.append(elapsed)
         sample.sizes.append(size)
         sample.statuses.append(status)
         if len(sample.ms) >= MIN_REPS and spent > budget_s:
             break
-        if len(sample.ms) >= 10 and spent > 3 * budget_s:  # seconds per call: 10 will do
+        if len(sample.ms) >= 5 and spent > 2 * budget_s:  # seconds per call: a few will do
             break
     return sample
 
 
-def time_requests(client: Client, requests: list[Request], reps: int, warmup: int) -> Sample:
+def time_requests(
+    client: Client, requests: list[Request], reps: int, warmup: int, budget_s: float = BUDGET_S
+) -> Sample:
     """Send the requests round-robin (see _repeat)."""
 
     def one(k: int):
         status, body, _ = client.send(requests[k % len(requests)])
         return len(body), status
 
-    return _repeat(one, reps, warmup)
+    return _repeat(one, reps, warmup, budget_s)
 
 
-def time_calls(call, args: list, reps: int, warmup: int) -> Sample:
+def time_calls(call, args: list, reps: int, warmup: int, budget_s: float = BUDGET_S) -> Sample:
     """Call `call(arg)` round-robin over args (see _repeat)."""
 
     def one(k: int):
         return call(args[k % len(args)]) or 0, 0
 
-    return _repeat(one, reps, warmup)
+    return _repeat(one, reps, warmup, budget_s)
 
 
 def sql_runner(conn):
