@@ -7,7 +7,7 @@ only frames the FeatureCollection. Point layers thin themselves by zoom:
 
 - at the lowest zooms (<= TOWNSHIP_ZOOM) one feature per township with counts;
 - below the layer's `cluster_below` zoom, one feature per screen cell of about
-  CELL_PX pixels (`ST_SnapToGrid` on a grid anchored at 0,0, so clusters do not
+  CELL_PX pixels (the grid `ST_SnapToGrid` would use, anchored at 0,0 so clusters do not
   jump while panning); a cell holding one point is that point;
 - from `cluster_below` on, the points themselves, in pages of `limit`.
 
@@ -20,6 +20,7 @@ township's; places and stations are open to every signed-in user.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -135,11 +136,18 @@ class PointLayer:
     #: the zoom from which points are no longer clustered
     cluster_below: int
 
-    def sql(self, with_props: bool) -> str:
+    def sql(self, with_props: bool, only: str | None = None) -> str:
+        """The points query; `only` (a query of ids) keeps just those rows, before the
+        properties are built (the `__ONLY(col)__` token in each branch's WHERE)."""
         points = self.points
         for token, props in self.props.items():
             points = points.replace(token, props if with_props else "NULL::json")
-        return points
+        return _ONLY.sub(lambda m: f"{m.group(1)} IN ({only})" if only else "TRUE", points)
+
+
+#: the middle of a group of points (plain averages: cheaper than ST_Centroid(ST_Collect))
+CENTRE = "ST_SetSRID(ST_MakePoint(avg(ST_X(geom)), avg(ST_Y(geom))), 4326)"
+_ONLY = re.compile(r"__ONLY\(([\w.]+)\)__")
 
 
 def _feature(id_sql: str, geom_sql: str, props_sql: str, digits: int = 6) -> str:
@@ -169,7 +177,7 @@ def point_layer(
         sql = f"""
             WITH pts AS ({layer.sql(with_props=False)}),
             groups AS (
-                SELECT township_id, count(*) AS n, ST_Centroid(ST_Collect(geom)) AS centre{counts}
+                SELECT township_id, count(*) AS n, {CENTRE} AS centre{counts}
                 FROM pts GROUP BY township_id
             )
             SELECT COALESCE(json_agg({_feature("t.code", at, township)} ORDER BY g.n DESC),
@@ -179,17 +187,20 @@ def point_layer(
     elif zoom < layer.cluster_below:
         mode = "grid"
         cluster = _feature("NULL", "c.centre", _cluster_props("c", layer.flags))
+        # properties only for the cells holding one point: most points end up in clusters
         sql = f"""
-            WITH pts AS ({layer.sql(with_props=True)}),
+            WITH pts AS MATERIALIZED ({layer.sql(with_props=False)}),
             cells AS (
-                SELECT count(*) AS n, min(id) AS one_id, ST_Centroid(ST_Collect(geom)) AS centre
-                       {counts}
-                FROM pts GROUP BY ST_SnapToGrid(geom, 0, 0, :cx, :cy)
-            )
+                SELECT count(*) AS n, min(id) AS one_id, {CENTRE} AS centre{counts}
+                FROM pts
+                -- the cell's integer column and row: cheaper to group on than snapped points
+                GROUP BY floor(ST_X(geom) / :cx)::int, floor(ST_Y(geom) / :cy)::int
+            ),
+            lone AS ({layer.sql(with_props=True, only="SELECT one_id FROM cells WHERE n = 1")})
             SELECT COALESCE(json_agg(
                        CASE WHEN c.n = 1 THEN {_feature("p.id", "p.geom", "p.props")} ELSE {cluster} END
                        ORDER BY c.n DESC), '[]')::text AS features, false AS more
-            FROM cells c LEFT JOIN pts p ON c.n = 1 AND p.id = c.one_id
+            FROM cells c LEFT JOIN lone p ON c.n = 1 AND p.id = c.one_id
         """
     else:
         mode = "points"
@@ -232,7 +243,7 @@ ISSUES = PointLayer(
         SELECT i.id, i.location AS geom, i.township_id,
                {OVERDUE} AS overdue, {REOPENED} AS reopened, __PROPS__ AS props
         FROM issues i JOIN categories c ON c.id = i.category_id
-        WHERE i.location && {ENV}
+        WHERE i.location && {ENV} AND __ONLY(i.id)__
           AND (__STATUS__)
           AND (CAST(:category AS text) IS NULL OR c.code = :category)
           AND ({ISSUE_SCOPE})
@@ -298,7 +309,7 @@ STATIONS = PointLayer(
         SELECT s.id, s.location AS geom, s.township_id,
                NOT ({STATION_OPEN}) AS closed, __PROPS__ AS props
         FROM stations s
-        WHERE s.location && {ENV}
+        WHERE s.location && {ENV} AND __ONLY(s.id)__
     """,
     props={
         "__PROPS__": f"""json_build_object(
@@ -336,7 +347,7 @@ FOLLOWUPS = PointLayer(
         SELECT f.id, i.location AS geom, i.township_id, {_FOLLOWUP_FLAGS},
                __PROPS__ AS props
         FROM issues i JOIN followups f ON f.issue_id = i.id
-        WHERE i.location && {ENV} AND {_FOLLOWUP_WHEN} AND ({FOLLOWUP_SCOPE})
+        WHERE i.location && {ENV} AND __ONLY(f.id)__ AND {_FOLLOWUP_WHEN} AND ({FOLLOWUP_SCOPE})
         UNION ALL
         SELECT f.id, s.location, COALESCE(f.township_id, s.township_id), {_FOLLOWUP_FLAGS},
                __VISIT_PROPS__ AS props
@@ -344,7 +355,7 @@ FOLLOWUPS = PointLayer(
         JOIN followups f ON f.visit_id = s.visit_id AND f.issue_id IS NULL
         JOIN visits v ON v.id = f.visit_id
         LEFT JOIN issues i ON false  -- a visit's look-back has no problem
-        WHERE s.location && {ENV} AND {_FOLLOWUP_WHEN} AND ({FOLLOWUP_SCOPE})
+        WHERE s.location && {ENV} AND __ONLY(f.id)__ AND {_FOLLOWUP_WHEN} AND ({FOLLOWUP_SCOPE})
           AND s.position = (SELECT min(x.position) FROM visit_stops x WHERE x.visit_id = s.visit_id)
     """,
     props={
@@ -428,15 +439,29 @@ def visits_in_view(bbox, zoom: int, reader: Reader, today: date, limit: int = 50
 
 
 # --- places -----------------------------------------------------------------------------
-def coverage_ctes(places: str) -> str:
-    """Return CTEs `cov` (villages, covered per township) and `plat` for townships in `places`."""
+def served_cte(villages: str) -> str:
+    """Return the CTE `served`: which of `villages` (a query of ids) an open station serves today.
+
+    DESIGN.md's coverage rule: listed in the `serves` of a station open on the date.
+    """
     return f"""
+    served AS (
+        SELECT DISTINCT ss.area_id FROM station_serves ss JOIN stations s ON s.id = ss.station_id
+        WHERE ss.area_id IN ({villages}) AND {STATION_OPEN}
+    )"""
+
+
+def coverage_ctes(places: str) -> str:
+    """Return CTEs `served`, `cov` (villages, covered per township) and `plat` for `places`."""
+    villages = (
+        f"SELECT x.id FROM areas x WHERE x.level = 'village' "
+        f"AND x.parent_id IN (SELECT id FROM {places})"
+    )
+    return f"""{served_cte(villages)},
     cov AS (
         SELECT v.parent_id AS township_id, count(*) AS villages,
-               count(*) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM station_serves ss JOIN stations s ON s.id = ss.station_id
-                   WHERE ss.area_id = v.id AND {STATION_OPEN})) AS covered
-        FROM areas v
+               count(served.area_id) AS covered
+        FROM areas v LEFT JOIN served ON served.area_id = v.id
         WHERE v.level = 'village' AND v.parent_id IN (SELECT id FROM {places})
         GROUP BY v.parent_id
     ),
@@ -488,17 +513,17 @@ def villages_in_view(bbox, zoom: int, reader: Reader, today: date, **_) -> Layer
         return LayerResult("[]", "hidden")
     digits = _digits(zoom)
     geom = "ST_SimplifyPreserveTopology(v.geom, :tolerance)"
-    props = f"""json_build_object('code', v.code, 'name', v.name, 'kind', v.kind,
-        'township', t.code, 'township_name', t.name, 'covered', EXISTS (
-            SELECT 1 FROM station_serves ss JOIN stations s ON s.id = ss.station_id
-            WHERE ss.area_id = v.id AND {STATION_OPEN}))"""
+    props = """json_build_object('code', v.code, 'name', v.name, 'kind', v.kind,
+        'township', t.code, 'township_name', t.name, 'covered', served.area_id IS NOT NULL)"""
     sql = f"""
         WITH v AS ({places_sql("village")} LIMIT :limit + 1),
+        {served_cte("SELECT id FROM v")},
         numbered AS (SELECT v.*, row_number() OVER (ORDER BY v.code) AS rn FROM v)
         SELECT COALESCE(json_agg({_feature("v.code", geom, props, digits)} ORDER BY v.code)
                         FILTER (WHERE v.rn <= :limit), '[]')::text AS features,
                count(*) > :limit AS more
         FROM numbered v LEFT JOIN areas t ON t.id = v.parent_id
+             LEFT JOIN served ON served.area_id = v.id
     """
     params = _params(bbox, zoom, reader, today, tolerance=pixel_degrees(zoom), limit=MAX_FEATURES)
     row = db.session.execute(text(sql), params).one()

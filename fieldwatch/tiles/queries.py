@@ -223,15 +223,16 @@ def villages_tile(z: int, x: int, y: int, reader: Reader, today: date, **_):
     if z < VILLAGE_TILE_MIN_ZOOM:
         return b""
     sql = f"""
-        WITH v AS ({mapq.places_sql("village")})
+        WITH v AS ({mapq.places_sql("village")}),
+        {mapq.served_cte("SELECT id FROM v")}
         SELECT ST_AsMVT(q, 'villages', {EXTENT}, 'geom') FROM (
             SELECT json_build_object('code', v.code, 'name', v.name, 'kind', v.kind,
-                       'township', t.code, 'township_name', t.name, 'covered', EXISTS (
-                           SELECT 1 FROM station_serves ss JOIN stations s ON s.id = ss.station_id
-                           WHERE ss.area_id = v.id AND {mapq.STATION_OPEN}))::jsonb AS props,
+                       'township', t.code, 'township_name', t.name,
+                       'covered', served.area_id IS NOT NULL)::jsonb AS props,
                    ST_AsMVTGeom(ST_Transform(ST_SimplifyPreserveTopology(v.geom, :tolerance), 3857),
                                 {TILE}, {EXTENT}, {BUFFER}, true) AS geom
             FROM v LEFT JOIN areas t ON t.id = v.parent_id
+                   LEFT JOIN served ON served.area_id = v.id
         ) q WHERE geom IS NOT NULL
     """
     params = _tile_params(
