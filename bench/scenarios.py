@@ -190,21 +190,28 @@ TILE_CLUSTERS = """
 #: tiles at or below this zoom are aggregated
 CLUSTER_MAX_ZOOM = 12
 
-COVERAGE = """
-    WITH open_st AS (
-        SELECT id, township_id FROM stations
-        WHERE (established_on IS NULL OR established_on <= %(as_of)s)
-          AND (closed_on IS NULL OR closed_on > %(as_of)s)
-    ),
-    covered AS (
-        SELECT DISTINCT ss.area_id FROM station_serves ss JOIN open_st s ON s.id = ss.station_id
+STATION_OPEN = (
+    "(s.established_on IS NULL OR s.established_on <= %(as_of)s)"
+    " AND (s.closed_on IS NULL OR s.closed_on > %(as_of)s)"
+)
+
+COVERAGE = (
+    """
+    WITH covered AS (
+        SELECT DISTINCT ss.area_id FROM station_serves ss
+        JOIN stations s ON s.id = ss.station_id AND """
+    + STATION_OPEN
+    + """
+        {serves_filter}
     ),
     visited AS (
         SELECT vs.area_id FROM visit_stops vs JOIN visits v ON v.id = vs.visit_id
         WHERE v.status = 'held' AND v.held_on > %(as_of)s::date - 90 AND v.held_on <= %(as_of)s
+          {stop_filter}
         UNION
         SELECT f.area_id FROM followups f
         WHERE f.done_at >= %(as_of)s::date - 90 AND f.done_at < %(as_of)s::date + 1
+          {followup_filter}
     ),
     per_village AS (
         SELECT v.parent_id AS township_id, v.code, v.name, v.kind,
@@ -217,7 +224,9 @@ COVERAGE = """
     SELECT json_build_object('as_of', %(as_of)s, 'townships', json_agg(t ORDER BY t.code))::text
     FROM (
         SELECT tw.code, tw.name,
-            EXISTS (SELECT 1 FROM open_st s WHERE s.township_id = tw.id) AS has_platform,
+            EXISTS (SELECT 1 FROM stations s WHERE s.township_id = tw.id AND """
+    + STATION_OPEN
+    + """) AS has_platform,
             count(*) FILTER (WHERE pv.kind = 'village') AS villages,
             count(*) FILTER (WHERE pv.kind = 'community') AS communities,
             count(*) FILTER (WHERE pv.is_covered) AS covered,
@@ -230,6 +239,16 @@ COVERAGE = """
         GROUP BY tw.id
     ) t
 """
+)
+
+#: what narrows the coverage SQL to one township (pushed into every part of it)
+COVERAGE_FILTERS = {
+    "serves_filter": "JOIN areas sv ON sv.id = ss.area_id AND sv.parent_id = %(township)s",
+    "stop_filter": "AND vs.township_id = %(township)s",
+    "followup_filter": "AND f.township_id = %(township)s",
+    "village_filter": "AND v.parent_id = %(township)s",
+    "township_filter": "AND tw.id = %(township)s",
+}
 
 #: the main map's issues layer (`/api/v1/map/layers/issues`): open problems, thinned by zoom
 LAYER_TOWNSHIP_MAX_ZOOM = 10
@@ -516,7 +535,7 @@ def build(places: Places, reporter_id: int, containing_sql: str, pip_call=None) 
             "coverage",
             Target(300),
             requests=[Request("/api/v1/coverage?" + urlencode({"as_of": as_of}))],
-            sql=[(COVERAGE.format(village_filter="", township_filter=""), {"as_of": as_of})],
+            sql=[(COVERAGE.format(**dict.fromkeys(COVERAGE_FILTERS, "")), {"as_of": as_of})],
             load="coverage province",
         )
     )
@@ -533,10 +552,7 @@ def build(places: Places, reporter_id: int, containing_sql: str, pip_call=None) 
             ],
             sql=[
                 (
-                    COVERAGE.format(
-                        village_filter="AND v.parent_id = %(township)s",
-                        township_filter="AND tw.id = %(township)s",
-                    ),
+                    COVERAGE.format(**COVERAGE_FILTERS),
                     {"as_of": as_of, "township": places.township_id},
                 )
             ],
