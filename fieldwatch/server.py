@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from gunicorn.app.base import BaseApplication
 
 
@@ -31,7 +33,9 @@ def _on_starting(server) -> None:
         except ModuleNotFoundError:
             return
         try:
-            removed = sweep_orphans()
+            # before any worker exists, nothing of ours is mid-transaction: sweep everything
+            # (several servers sharing one uploads folder: set FIELDWATCH_SWEEP_MIN_AGE=600)
+            removed = sweep_orphans(float(os.environ.get("FIELDWATCH_SWEEP_MIN_AGE", "0")))
         except Exception as exc:  # noqa: BLE001  the database may be down; serve anyway
             server.log.warning("orphan sweep skipped: %s", str(exc).splitlines()[0])
             return
