@@ -127,6 +127,8 @@
   // --- panes: places under the visits and problems however late each is redrawn ----------
   map.createPane("fwTownships").style.zIndex = 350;
   map.createPane("fwVillages").style.zIndex = 360;
+  // stations and look-back symbols under the problems (Leaflet's marker pane is above them)
+  map.createPane("fwSymbols").style.zIndex = 390;
 
   // --- status line (loading, failures, "zoom in") -------------------------------------
   var Status = L.Control.extend({
@@ -226,6 +228,7 @@
             return clusterMarker(f, latlng, "stations");
           }
           var marker = L.marker(latlng, {
+            pane: "fwSymbols",
             icon: L.divIcon({
               className: "fw-station" + (p.open ? "" : " fw-closed"),
               html: '<i class="fa-solid fa-house-flag"></i>',
@@ -322,6 +325,7 @@
             return clusterMarker(f, latlng, "followups");
           }
           var marker = L.marker(latlng, {
+            pane: "fwSymbols",
             icon: L.divIcon({
               className: "fw-followup fw-followup-" + p.state,
               html: '<i class="fa-solid fa-rotate-left"></i>',
