@@ -1,8 +1,9 @@
 """Vector tiles (Mapbox Vector Tile) written by PostGIS's ST_AsMVT, one statement per tile.
 
-The point layers reuse the map's own SQL (`fieldwatch.map.queries`): the tile's
-WGS-84 box goes in as the view's bbox, so the GiST index prefilter (`&&`) and
-the readers' row rules are the same as for the GeoJSON layers, and a point's
+The point layers reuse the map's own SQL (`fieldwatch.map.queries`) with the
+view's box replaced by the tile's (ST_TileEnvelope, with a margin), so the GiST
+index prefilter (`&&`) and the readers' row rules are the same as for the GeoJSON
+layers, and a point's
 JSON properties become its tile attributes (ST_AsMVT expands a jsonb column).
 Below a layer's `aggregate_below` zoom a tile holds counts per grid cell
 (16 x 16 cells per tile, each inside the tile, so no point is counted twice).
@@ -70,6 +71,7 @@ def _tile_params(z: int, x: int, y: int, reader: Reader, today: date, margin: fl
         "z": z,
         "x": x,
         "y": y,
+        "margin": margin,
         "x1": x1,
         "y1": y1,
         "x2": x2,
@@ -80,8 +82,14 @@ def _tile_params(z: int, x: int, y: int, reader: Reader, today: date, margin: fl
     }
 
 
+#: the tile (plus its margin) in WGS-84 for the `&&` index prefilter; the planner folds
+#: these immutable calls into one constant box, so the GiST index is used
+TILE_BOX = "ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326)"
+
+
 def _mvt(sql: str, params: dict) -> bytes:
-    data = db.session.execute(text(sql), params).scalar()
+    """Run a tile statement; the layers' view box becomes the tile's own envelope."""
+    data = db.session.execute(text(sql.replace(mapq.ENV, TILE_BOX)), params).scalar()
     return bytes(data) if data else b""
 
 
