@@ -145,6 +145,31 @@ def is_loaded(url: str, scale: Scale, seed: int) -> bool:
         conn.close()
 
 
+def behind_head(url: str) -> bool:
+    """Tell whether the database's schema is older than the newest migration."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory(str(ROOT / "migrations")).get_current_head()
+    conn = connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT version_num FROM alembic_version")
+            row = cur.fetchone()
+        return row is None or row[0] != head
+    finally:
+        conn.close()
+
+
+def _analyze(url: str) -> None:
+    conn = connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("ANALYZE")
+    finally:
+        conn.close()
+
+
 def _read_lists(cur) -> network.Lists:
     cur.execute("SELECT id, code, deadline_days, lookback_days FROM categories ORDER BY id")
     cats = cur.fetchall()
@@ -322,7 +347,16 @@ def ensure(
     url = pg.database_url(instance, name)
     if not regenerate and is_loaded(url, scale, seed):
         log(f"bench: {name} already holds the {scale.name} province (--regenerate to remake it)")
-        return url, None
+        if behind_head(url):
+            log("bench: migrations have moved on since the load: upgrading in place ...")
+            try:
+                migrate(url, instance)
+                _analyze(url)
+                return url, None
+            except Exception as exc:  # noqa: BLE001  a migration that needs fresh rows
+                log(f"bench: upgrade failed ({str(exc).splitlines()[0][:200]}); remaking")
+        else:
+            return url, None
     log(f"bench: making the {scale.name} province in {instance} (database {name}) ...")
     started = time.monotonic()
     url = pg.ensure_database(instance, name, fresh=True)
