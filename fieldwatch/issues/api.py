@@ -391,10 +391,12 @@ def create_issue():
         _attach_all(issue, uploads)
     elif not policy.can(current_user, "issues.view", issue):
         raise NotFound("没有这个问题 (no such issue)")
-    db.session.commit()
+    # answer from what this transaction holds (after the commit every attribute would be
+    # read again from the database)
     body = present.feature(issue, current_user)
     rows = queries.possible_duplicates(issue, 5, **_scope_kwargs(current_user))
     body["properties"]["possible_duplicates"] = [present.near_item(r) for r in rows]
+    db.session.commit()
     return body, 201 if created else 200
 
 
@@ -411,8 +413,9 @@ def add_photo(form, files, ident):
     issue = visible_issue(ident)
     policy.require(current_user, "issues.add_photo", issue)
     photo, created = attach_photo(issue, files["photo"], current_user, form.get("client_id"))
+    body = {"issue_id": issue.id, **describe(photo)}
     db.session.commit()
-    return {"issue_id": issue.id, **describe(photo)}, 201 if created else 200
+    return body, 201 if created else 200
 
 
 @blp.route("/<ident>/comments", methods=["POST"])
@@ -425,7 +428,6 @@ def add_comment(body, ident):
     issue = visible_issue(ident)
     policy.require(current_user, "issues.comment", issue)
     event, created = services.add_comment(issue, current_user, body["note"], body.get("client_id"))
-    db.session.commit()
     item = {
         "id": event.id,
         "issue_id": issue.id,
@@ -434,6 +436,7 @@ def add_comment(body, ident):
         "at": event.created_at.isoformat(),
         "client_id": event.client_id,
     }
+    db.session.commit()
     return item, 201 if created else 200
 
 
@@ -456,9 +459,9 @@ def move(body, ident):
         reason=body.get("reason"),
         duplicate_of=body.get("duplicate_of"),
     )
-    db.session.commit()
     body = present.feature(issue, current_user)
     body["properties"]["next_moves"] = services.next_moves(issue, current_user)
+    db.session.commit()
     return body
 
 
