@@ -6,6 +6,8 @@ users the policy allows (`issues.view_contact`).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
@@ -57,6 +59,9 @@ def is_overdue(issue, today=None) -> bool:
 
 
 def _iso(value):
+    """ISO 8601; instants always in UTC, whatever offset they arrived with."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC)
     return value.isoformat() if value is not None else None
 
 
