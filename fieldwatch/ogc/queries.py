@@ -161,8 +161,9 @@ def count_matched(layer: Layer, user, filters: Filters) -> int | None:
     params["cap"] = COUNT_CAP + 1
     try:
         with db.session.begin_nested():  # a cancelled count must not spoil the request
-            db.session.execute(text(f"SET LOCAL statement_timeout = {COUNT_BUDGET_MS}"))
-            matched = db.session.scalar(text(sql), params)
+            # one round trip for the limit and the count (psycopg2 returns the last result)
+            budget = f"SET LOCAL statement_timeout = {COUNT_BUDGET_MS}; "
+            matched = db.session.scalar(text(budget + sql), params)
             db.session.execute(text("SET LOCAL statement_timeout TO DEFAULT"))
     except OperationalError as exc:
         if not isinstance(exc.orig, QueryCanceled):

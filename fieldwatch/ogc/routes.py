@@ -214,8 +214,12 @@ def items(collection_id: str):
     offset = params.offset(args.get("offset"))
     filters = queries.Filters(params.bbox(args.get("bbox")), params.interval(args.get("datetime")))
     features = queries.features_page(layer, _user(), filters, limit, offset)
-    # GDAL and QGIS read numberMatched from the first page only; later pages skip the count
-    matched = queries.count_matched(layer, _user(), filters) if offset == 0 else None
+    if len(features) < limit and (features or offset == 0):
+        matched = offset + len(features)  # the last page: no need to count
+    elif offset == 0:
+        matched = queries.count_matched(layer, _user(), filters)
+    else:
+        matched = None  # GDAL and QGIS read numberMatched from the first page only
     links = [
         {"href": _page_url(layer, offset, limit), "rel": "self", "type": openapi.GEOJSON},
         {
