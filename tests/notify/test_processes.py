@@ -43,6 +43,14 @@ def real_db(pg_instance, template_database, tmp_path):
         }
     )
     app.env_for_commands = env
+    with app.app_context():
+        from sqlalchemy import text
+
+        from fieldwatch.extensions import db
+
+        # the demo county's own history queued messages: count only this test's
+        db.session.execute(text("UPDATE outbox SET sent_at = now() WHERE sent_at IS NULL"))
+        db.session.commit()
     try:
         yield app
     finally:
@@ -75,7 +83,13 @@ def _queue(app, count: int) -> list[int]:
                 )
             )
         db.session.commit()
-        return list(db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))
+        return list(
+            db.session.scalars(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.dedupe_key.startswith("test:"))
+                .order_by(OutboxMessage.id)
+            )
+        )
 
 
 def _notify(env, port: int, *extra: str) -> subprocess.Popen:
