@@ -54,12 +54,12 @@ def test_plan_a_visit_by_clicking_problems(live_server, make_page, sign_in, prob
     assert "候选问题" in page.inner_text("#candidate-status")
 
     # pick three problems on the map, in an order that is not the shortest
-    for feature in (made[0], made[2], made[1]):
+    for count, feature in enumerate((made[0], made[2], made[1]), start=1):
         page.locator(f'path.fw-candidate[data-issue-id="{feature["id"]}"]').click()
         page.wait_for_function(
             "n => document.querySelectorAll('#stops li.fw-stop').length === n "
             "&& document.getElementById('route-total').dataset.km",
-            arg=len(page.locator("#stops li.fw-stop").all()) + 1,
+            arg=count,
         )
     numbers = page.locator(".leaflet-marker-pane .fw-stop-number").all_inner_texts()
     assert sorted(numbers) == ["1", "2", "3"]
@@ -112,12 +112,12 @@ def test_planner_refuses_a_past_date_with_a_field_message(
     page.goto("/visits/plan")
     page.select_option("#f-township", township)
     page.locator(f'path.fw-candidate[data-issue-id="{made[3]["id"]}"]').click()
-    page.wait_for_function("document.getElementById('route-total').dataset.km !== undefined")
+    page.wait_for_function("() => document.getElementById('route-total').dataset.km !== undefined")
     page.fill("#title", "过去的日期")
     page.fill("#planned_for", "2020-01-01")
     page.click("#save-visit")
     page.wait_for_load_state("networkidle")
     assert "已经过去" in page.inner_text('[data-field="planned_for"]')
     # the picked problem is still on the route, ready to save again
-    page.wait_for_function("document.querySelectorAll('#stops li.fw-stop').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#stops li.fw-stop').length === 1")
     assert page.js_errors == [] and page.outside == []
