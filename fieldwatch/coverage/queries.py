@@ -7,7 +7,9 @@ village-tier station lists its own village by default (the station services do
 that), township and county platforms serve only what they list. A township
 *has a platform* when any station in it is open on the date. *Visited*: a held
 visit stopped there, or a look-back was done there, between `since` and `as_of`
-(both days included, local dates); by default the 90 days up to `as_of`.
+(both days included, local dates); by default the 90 days up to `as_of`. Visit
+stops and look-backs are matched by the village they recorded when written
+(`area_id`; a look-back also by its `township_id`, which is indexed).
 """
 
 from __future__ import annotations
