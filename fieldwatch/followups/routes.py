@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,16 +17,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from markupsafe import escape
 from sqlalchemy import select
 
-from fieldwatch import clock, exports, policy
-from fieldwatch.areas import queries as areas
+from fieldwatch import clock, policy
 from fieldwatch.errors_core import Conflict, NotFound, ValidationError
 from fieldwatch.extensions import db
-from fieldwatch.followups import photos, queries, services
+from fieldwatch.followups import photos, present, queries, services
 from fieldwatch.followups.forms import (
     FINDING_LABELS,
     KIND_LABELS,
@@ -42,16 +38,6 @@ from fieldwatch.map import builders
 from fieldwatch.models import Area, IssueEvent, Unit
 
 bp = Blueprint("followups", __name__, url_prefix="/followups")
-
-ISSUE_STATUS_LABELS = {
-    "reported": _l("已上报"),
-    "accepted": _l("已立项"),
-    "in_progress": _l("办理中"),
-    "resolved": _l("已办结"),
-    "closed": _l("已销号"),
-    "rejected": _l("不予受理"),
-    "duplicate": _l("重复"),
-}
 
 
 def _options(user) -> dict:
@@ -89,92 +75,6 @@ def _recent_quarters(count: int = 8) -> list[str]:
     return labels
 
 
-def _watch_map(scope):
-    rows = queries.problems_to_watch(scope, limit=300)
-    problems = [
-        {
-            "lon": r.lon,
-            "lat": r.lat,
-            "overdue": r.overdue,
-            "reopened": r.reopened,
-            "tooltip": f"{r.ref} {r.title}",
-            "popup": str(
-                escape(f"{r.ref} ")
-                + escape(r.title)
-                + escape(" · ")
-                + escape(_("返工 %(n)d 次", n=r.reopen_count) if r.reopen_count else _("已逾期"))
-            ),
-        }
-        for r in rows
-    ]
-    labels = {
-        "title": _("逾期与返工的问题"),
-        "overdue": _("逾期"),
-        "reopened": _("回头看后返工"),
-        "both": _("逾期且返工"),
-    }
-    township = db.session.get(Area, scope.township_id) if scope.township_id else None
-    outlines = {
-        "type": "FeatureCollection",
-        "features": [
-            {"type": "Feature", "geometry": json.loads(o.geometry), "properties": {"name": o.name}}
-            for o in areas.outlines("township", tolerance=0.001)
-            if o.geometry and (township is None or o.code == township.code)
-        ],
-    }
-    m = builders.watch_map(
-        problems, labels, tile_url=current_app.config.get("TILE_URL") or None, outlines=outlines
-    )
-    return builders.embed(m, url_for("static", filename=""), g.csp_nonce), len(rows)
-
-
-def _export(fmt: str, table: str, period, scope, by):
-    """Answer the board's tables as CSV (UTF-8 with BOM) or .xlsx."""
-    label = queries.quarter_label(period)
-    if table == "ranking":
-        rows = queries.ranking(period, queries.Scope(scope.township_id))
-        headers = [_("名次"), _("编码"), _("乡镇(街道)"), _("覆盖率%"), _("走访得分%"),
-                   _("办结率%"), _("回头看按期率%"), _("得分")]  # fmt: skip
-        data = (
-            [r["rank"], r["code"], r["name"], r["shares"]["coverage"], r["shares"]["visits"],
-             r["shares"]["closed"], r["shares"]["lookbacks_on_time"], r["score"]]
-            for r in rows
-        )  # fmt: skip
-        return exports.export_response(fmt, f"季考季评-{label}", headers, data)
-    if table == "breakdown":
-        rows, totals = queries.breakdown(scope, period, by)
-        headers = [_("编码"), _("名称"), _("办结"), _("销号"), _("回头看后销号"), _("返工率%"),
-                   _("按期率%"), _("平均办结天数"), _("满意度%"), _("回头看"), _("非现场")]  # fmt: skip
-        data = [
-            [r["code"], r["name"] or _("（未指定）"), r["resolved"], r["closed"],
-             r["closed_after_lookback"], r["rework_rate"], r["on_time_rate"],
-             r["avg_days_to_close"], r["satisfaction_pct"], r["lookbacks_done"], r["off_site"]]
-            for r in [*rows, {**totals, "code": "", "name": _("合计")}]
-        ]  # fmt: skip
-        return exports.export_response(fmt, f"回头看统计-{label}", headers, data)
-    items = []
-    for state in ("overdue", "due"):
-        items += queries.followups(scope, state, limit=10_000)[0]
-    items += queries.followups(scope, "done", limit=10_000, period=period)[0]
-    headers = [_("编号"), _("问题"), _("标题"), _("类型"), _("乡镇(街道)"), _("承办单位"),
-               _("到期日"), _("状态"), _("逾期天数"), _("完成时间"), _("现场情况"), _("现场"),
-               _("距离(米)"), _("群众评价"), _("回头看人"), _("指派给")]  # fmt: skip
-    data = (
-        [r.id, r.ref, r.title, str(KIND_LABELS.get(r.kind, r.kind)), r.township_name,
-         r.unit_name, r.due_on, _state_label(r.state), r.days_overdue, r.done_at,
-         str(FINDING_LABELS.get(r.finding, "")) if r.finding else "",
-         None if r.on_site is None else r.on_site, r.distance_m,
-         str(SATISFACTION_LABELS.get(r.satisfaction, "")) if r.satisfaction else "",
-         r.inspector_name, r.assignee_name]
-        for r in items
-    )  # fmt: skip
-    return exports.export_response(fmt, f"回头看-{label}", headers, data)
-
-
-def _state_label(state: str) -> str:
-    return {"due": _("待回头看"), "overdue": _("已逾期"), "done": _("已完成")}[state]
-
-
 @bp.route("/")
 @login_required
 def board():
@@ -187,7 +87,7 @@ def board():
         table = request.args.get("table", "lookbacks")
         if table != "lookbacks":
             policy.require(current_user, "followups.board")
-        return _export(fmt, table, period, scope, by)
+        return present.export(fmt, table, period, scope, by)
     today = clock.today()
     context = {
         "period": period,
@@ -207,7 +107,7 @@ def board():
     }
     if full:
         rows, totals = queries.breakdown(scope, period, by)
-        watch, watch_count = _watch_map(scope)
+        watch, watch_count = present.watch_map(scope)
         context.update(
             headline=queries.headline(scope, period),
             rows=rows,
@@ -251,7 +151,7 @@ def record(followup_id: int):
                 )
                 photos.attach_all(recorded, form.photos.data, current_user)
                 db.session.commit()
-                flash(_outcome(recorded), "success")
+                flash(present.outcome(recorded), "success")
                 return redirect(url_for(".record", followup_id=followup_id))
             except ValidationError as exc:
                 db.session.rollback()
@@ -268,58 +168,6 @@ def record(followup_id: int):
         status = 422
     followup = services.get_followup(followup_id)
     return render_template("followups/record.html", **_record_context(followup, form)), status
-
-
-def queue_messages() -> dict:
-    """The words of the offline queue's list (offline-queue.js `mount`)."""
-    return {
-        "title": _("本机待上传"),
-        "empty": _("本机没有待上传的内容。"),
-        "sendNow": _("立即发送"),
-        "retry": _("重试"),
-        "remove": _("删除"),
-        "open": _("查看"),
-        "confirmRemove": _("删除后这条记录和照片将从本机清除，确定吗？"),
-        "states": {
-            "waiting": _("等待中"),
-            "sending": _("发送中"),
-            "sent": _("已发送"),
-            "failed": _("失败"),
-        },
-        "photos": _("张照片"),
-        "offline": _("当前离线，联网后自动发送。"),
-    }
-
-
-def _js_messages() -> dict:
-    """The words lookback-record.js shows (translated here, not in the script)."""
-    return {
-        "locating": _("正在获取位置…"),
-        "no_geo": _("此浏览器不能定位；可以不带位置提交，将记为非现场。"),
-        "denied": _("没有定位权限；可以不带位置提交，将记为非现场。"),
-        "accuracy": _("定位精度 %(m)s 米"),
-        "distance": _("距问题地点 %(m)s 米"),
-        "on_site": _("在现场"),
-        "off_site": _("非现场"),
-        "choose": _("请选择现场情况"),
-        "sending": _("正在提交…"),
-        "queued": _(
-            "网络不通：已保存在本机“待上传”，联网后自动提交（也可在“我的待办”里立即发送）。"
-        ),
-        "failed": _("提交失败"),
-        "no_position": _("没有定位：将记为非现场。"),
-    }
-
-
-def _outcome(followup) -> str:
-    where = _("现场") if followup.on_site else _("非现场")
-    if followup.issue is None:
-        return _("已记录回头看（%(where)s）。", where=where)
-    if followup.finding == "solved" and followup.issue.status == "closed":
-        return _("已记录回头看（%(where)s）：问题已解决，已销号。", where=where)
-    if followup.finding == "solved":
-        return _("已记录回头看（%(where)s）：问题已解决。", where=where)
-    return _("已记录回头看（%(where)s）：问题未彻底解决，已退回整改。", where=where)
 
 
 def _record_context(followup, form) -> dict:
@@ -369,9 +217,9 @@ def _record_context(followup, form) -> dict:
     return {
         "followup": followup,
         "answer": answer,
-        "js_messages": _js_messages(),
+        "js_messages": present.js_messages(),
         "queue_js": (Path(current_app.static_folder) / "js" / "offline-queue.js").exists(),
-        "queue_messages": queue_messages(),
+        "queue_messages": present.queue_messages(),
         "sw_url": url_for("offline.service_worker")
         if "offline.service_worker" in current_app.view_functions
         else None,
@@ -496,20 +344,7 @@ def register_routes(app: Flask) -> None:
             "finding_labels": FINDING_LABELS,
             "satisfaction_labels": SATISFACTION_LABELS,
             "lookback_kinds": KIND_LABELS,
-            "issue_url": issue_url,
-            "lookback_status_label": lambda status: str(ISSUE_STATUS_LABELS.get(status, status)),
-            "issue_lookbacks": issue_lookbacks,
+            "issue_url": present.issue_url,
+            "lookback_status_label": present.status_label,
+            "issue_lookbacks": present.issue_lookbacks,
         }
-
-
-def issue_lookbacks(issue_id: int) -> list:
-    """A problem's look-backs, oldest due first (for the problem's own page)."""
-    rows = queries.followups(queries.Scope(), None, limit=50, issue_id=issue_id)[0]
-    return sorted(rows, key=lambda r: (r.due_on, r.id))
-
-
-def issue_url(issue_id: int) -> str | None:
-    """Return the problem's detail page, once the issues area serves one."""
-    if "issues.detail" not in current_app.view_functions:
-        return None
-    return url_for("issues.detail", issue_id=issue_id)

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from fieldwatch import policy
 from fieldwatch.followups import queries as followup_queries
-from fieldwatch.followups.routes import queue_messages
+from fieldwatch.followups.present import queue_messages
 from fieldwatch.todos import queries
 
 bp = Blueprint("todos", __name__, url_prefix="/todos")
