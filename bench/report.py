@@ -148,3 +148,66 @@ def tipg_table(result: dict) -> str:
 def write_json(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def markdown(result: dict) -> str:
+    """The latency, throughput and TiPg tables as Markdown (for docs/performance.md)."""
+
+    def cell(v, digits=1):
+        return _num(v, digits) if v is not None else "–"
+
+    lines = [
+        "| scenario | p50 ms | p95 ms | n | bytes | SQL p50 | SQL p95 | ratio | target | met? |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for r in result.get("scenarios", []):
+        ok = r["status"] == "ok"
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    r["scenario"],
+                    cell(r.get("p50")) if ok else r["status"],
+                    cell(r.get("p95")) if ok else "",
+                    cell(r.get("n")) if ok else "",
+                    _bytes(r.get("bytes")) if ok and r.get("bytes") else "",
+                    cell(r.get("sql_p50"), 2),
+                    cell(r.get("sql_p95"), 2),
+                    cell(r.get("ratio"), 2) if ok else "",
+                    r["target"],
+                    _met(r.get("met")),
+                ]
+            )
+            + " |"
+        )
+    lines += [
+        "",
+        "| load group (req/s) | app c=1 | app c=8 | app p99 @c=8 ms | SQL c=1 | SQL c=8 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in result.get("throughput", []):
+        lines.append(
+            f"| {r['group']} | {cell(r.get('app_c1'))} | {cell(r.get('app_c8'))} | "
+            f"{cell(r.get('app_c8_p99'))} | {cell(r.get('sql_c1'))} | {cell(r.get('sql_c8'))} |"
+        )
+    tipg = result.get("tipg", {})
+    if tipg.get("status") == "ok":
+        lines += [
+            "",
+            f"| TiPg {tipg.get('version')}, c=8 (req/s) | fieldwatch | TiPg | ratio | SQL alone"
+            " | fw bytes | TiPg bytes | ≥ 2×? |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for c in tipg["cases"]:
+            lines.append(
+                f"| {c['name']} | {cell(c.get('fieldwatch'))} | {cell(c.get('tipg'))} | "
+                f"{cell(c.get('ratio'), 2)} | {cell(c.get('sql'))} | {_bytes(c.get('fw_bytes'))} | "
+                f"{_bytes(c.get('tipg_bytes'))} | {_met(c.get('met'))} |"
+            )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m bench.report bench/out/results.json
+    import sys
+
+    print(markdown(json.loads(Path(sys.argv[1]).read_text())))

@@ -396,6 +396,22 @@ def build(places: Places, reporter_id: int, containing_sql: str, pip_call=None) 
     pts = places.points
     out: list[Scenario] = []
 
+    # the fixed cost of an authenticated API request (token, user, JSON), for reading the rest
+    out.append(
+        Scenario(
+            "api baseline (/api/v1/me)",
+            "baseline",
+            Target(),
+            requests=[Request("/api/v1/me")],
+            sql=[
+                (
+                    "SELECT u.id, u.login, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id "
+                    "WHERE t.token_hash = %(h)s AND t.revoked_at IS NULL",
+                    {"h": "0" * 64},
+                )
+            ],
+        )
+    )
     pip_sql = [(containing_sql, {"lon": x, "lat": y}) for x, y in pts]
     out.append(Scenario("point-in-polygon (SQL)", "point-in-polygon", Target(2), sql=pip_sql))
     if pip_call is not None:
