@@ -213,6 +213,7 @@ def test_a_click_opens_the_places_history(county, make_page, sign_in):
     # a problem's own history link is at the problem
     page.evaluate("fwMap.map.closePopup()")
     page.wait_for_function(IDLE)  # the popup may have panned the map
+    page.locator(".leaflet-popup").wait_for(state="detached")  # it fades out first
     at = marker(page, ids["overdue"])
     page.mouse.click(box["x"] + at["x"], box["y"] + at["y"])
     lon, lat, _ = history_point(page)
