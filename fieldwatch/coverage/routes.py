@@ -7,7 +7,7 @@ import io
 import json
 from datetime import date
 
-from flask import Blueprint, Flask, Response, current_app, g, render_template, request, url_for
+from flask import Blueprint, Flask, Response, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -18,6 +18,7 @@ from fieldwatch.coverage.api import check_period
 from fieldwatch.errors_core import ValidationError
 from fieldwatch.geo import parse_bbox
 from fieldwatch.map import builders
+from fieldwatch.map.basemap import wgs84_basemap
 
 bp = Blueprint("coverage", __name__)
 
@@ -100,12 +101,11 @@ def _map(result: queries.Coverage):
         "full": _("全覆盖"),
         "none": _("没有村(社区)"),
     }
-    tiles = current_app.config.get("TILE_URL") or None
     return builders.coverage_map(
         {"type": "FeatureCollection", "features": features},
         areas.extent("township"),
         labels,
-        tile_url=tiles,
+        basemap=wgs84_basemap(),
     )
 
 

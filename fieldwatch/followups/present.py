@@ -15,6 +15,7 @@ from fieldwatch.extensions import db
 from fieldwatch.followups import queries
 from fieldwatch.followups.forms import FINDING_LABELS, KIND_LABELS, SATISFACTION_LABELS
 from fieldwatch.map import builders
+from fieldwatch.map.basemap import wgs84_basemap
 from fieldwatch.models import Area
 
 ISSUE_STATUS_LABELS = {
@@ -61,9 +62,7 @@ def watch_map(scope):
             if o.geometry and (township is None or o.code == township.code)
         ],
     }
-    m = builders.watch_map(
-        problems, labels, tile_url=current_app.config.get("TILE_URL") or None, outlines=outlines
-    )
+    m = builders.watch_map(problems, labels, basemap=wgs84_basemap(), outlines=outlines)
     return builders.embed(m, url_for("static", filename=""), g.csp_nonce), len(rows)
 
 

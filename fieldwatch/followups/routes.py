@@ -35,6 +35,7 @@ from fieldwatch.followups.forms import (
 from fieldwatch.geo import lonlat_of
 from fieldwatch.issues.services import get_issue
 from fieldwatch.map import builders
+from fieldwatch.map.basemap import wgs84_basemap
 from fieldwatch.models import Area, IssueEvent, Unit
 
 bp = Blueprint("followups", __name__, url_prefix="/followups")
@@ -198,7 +199,7 @@ def _record_context(followup, form) -> dict:
             lat,
             label,
             current_app.config.get("ONSITE_DISTANCE_M", 200),
-            tile_url=current_app.config.get("TILE_URL") or None,
+            basemap=wgs84_basemap(),
             recorded=lonlat_of(followup.location) if followup.location is not None else None,
             recorded_label=_("回头看人所在位置"),
         )

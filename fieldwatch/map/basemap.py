@@ -153,6 +153,20 @@ def current_basemap() -> Basemap:
     return chosen
 
 
+def wgs84_basemap() -> Basemap:
+    """Return the base map for pages whose drawings are in WGS-84 (folium maps).
+
+    The admin's choice, unless it is GCJ-02 (AMap): those pages do not shift what
+    they draw, so they take the environment's base map, or none, rather than put
+    every point some hundreds of metres off.
+    """
+    chosen = current_basemap()
+    if not chosen.gcj02:
+        return chosen
+    fallback = from_config()
+    return fallback if not fallback.gcj02 else build("none", "", "")
+
+
 def _setting_value():
     """Read the admin's `basemap` setting (None when unset or unreadable)."""
     from fieldwatch.extensions import db

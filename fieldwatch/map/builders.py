@@ -50,14 +50,14 @@ def base_map(
     bounds: tuple[float, float, float, float] | None = None,
     centre: tuple[float, float] = (104.06, 30.66),
     zoom: int = 12,
-    tile_url: str | None = None,
-    attribution: str | None = None,
+    basemap=None,
     max_zoom: int = 18,
 ) -> folium.Map:
     """Return an empty map: fitted to `bounds` (lon/lat box) or at `centre` (lon, lat).
 
-    Without `tile_url` there is no base layer at all, so nothing is fetched from
-    outside; a configured tile server (TILE_URL) is added as the base layer.
+    Without `basemap` (a `fieldwatch.map.basemap.Basemap`, WGS-84: the pages that
+    draw with folium take `basemap.wgs84_basemap()`) there is no base layer at all,
+    so nothing is fetched from outside.
     """
     m = folium.Map(
         location=[centre[1], centre[0]],
@@ -66,8 +66,8 @@ def base_map(
         control_scale=True,
         max_zoom=max_zoom,
     )
-    if tile_url:
-        folium.TileLayer(tiles=tile_url, attr=attribution or "&nbsp;", name="basemap").add_to(m)
+    if basemap is not None:
+        add_basemap(m, basemap)
     if bounds is not None:
         x0, y0, x1, y1 = bounds
         m.fit_bounds([[y0, x0], [y1, x1]], padding=(8, 8))
@@ -155,7 +155,7 @@ def coverage_map(
     townships: dict,
     bounds: tuple[float, float, float, float] | None,
     labels: dict[str, str],
-    tile_url: str | None = None,
+    basemap=None,
 ) -> folium.Map:
     """Return the coverage choropleth: townships coloured by `properties.coverage_pct`.
 
@@ -164,7 +164,7 @@ def coverage_map(
     village layer is not inlined: `static/js/coverage-map.js` fetches it for the view.
     `labels` gives the legend's words: title, full (100 %), none (no villages).
     """
-    m = base_map(bounds, tile_url=tile_url)
+    m = base_map(bounds, basemap=basemap)
 
     def style(feature):
         pct = feature["properties"].get("coverage_pct")
@@ -196,10 +196,10 @@ def station_map(
     lat: float,
     label: str,
     served: dict | None = None,
-    tile_url: str | None = None,
+    basemap=None,
 ) -> folium.Map:
     """Return a small map of one station and the villages it serves (a FeatureCollection)."""
-    m = base_map(centre=(lon, lat), zoom=14, tile_url=tile_url)
+    m = base_map(centre=(lon, lat), zoom=14, basemap=basemap)
     if served and served.get("features"):
         layer = folium.GeoJson(
             served,
@@ -223,7 +223,7 @@ def station_map(
 TIER_COLOURS = {"county": "#6f42c1", "township": "#0d6efd", "village": "#198754"}
 
 
-def stations_map(stations: list[dict], tile_url: str | None = None) -> folium.Map:
+def stations_map(stations: list[dict], basemap=None) -> folium.Map:
     """Return a map of a page of stations: dicts with lon, lat, name, url, tier, open.
 
     Closed stations are hollow; a click opens a popup linking to the station.
@@ -232,7 +232,7 @@ def stations_map(stations: list[dict], tile_url: str | None = None) -> folium.Ma
     lats = [s["lat"] for s in stations]
     pad = 0.005  # about 500 m, so that one station does not zoom in to the last level
     bounds = (min(lons) - pad, min(lats) - pad, max(lons) + pad, max(lats) + pad)
-    m = base_map(bounds, tile_url=tile_url)
+    m = base_map(bounds, basemap=basemap)
     for s in stations:
         colour = TIER_COLOURS.get(s["tier"], "#198754")
         link = f'<a href="{escape(s["url"])}">{escape(s["name"])}</a>'
@@ -254,7 +254,7 @@ def pin_map(
     lon: float | None,
     lat: float | None,
     bounds: tuple[float, float, float, float] | None,
-    tile_url: str | None = None,
+    basemap=None,
     outlines: dict | None = None,
 ) -> folium.Map:
     """Return the map on which a form's point is placed (`static/js/pin-picker.js` adds the pin).
@@ -263,9 +263,9 @@ def pin_map(
     when there is no base layer.
     """
     if lon is not None and lat is not None:
-        m = base_map(centre=(lon, lat), zoom=15, tile_url=tile_url)
+        m = base_map(centre=(lon, lat), zoom=15, basemap=basemap)
     else:
-        m = base_map(bounds, tile_url=tile_url)
+        m = base_map(bounds, basemap=basemap)
     if outlines and outlines.get("features"):
         folium.GeoJson(
             outlines,
@@ -322,7 +322,7 @@ def _feature(lon: float, lat: float, **properties) -> dict:
 
 
 def watch_map(
-    problems: list[dict], labels: dict, tile_url: str | None = None, outlines: dict | None = None
+    problems: list[dict], labels: dict, basemap=None, outlines: dict | None = None
 ) -> folium.Map:
     """Return the board's map of open problems overdue or reopened by a look-back.
 
@@ -347,7 +347,7 @@ def watch_map(
         ys = [f["geometry"]["coordinates"][1] for f in features]
         pad = 0.005
         bounds = (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
-    m = base_map(bounds, tile_url=tile_url)
+    m = base_map(bounds, basemap=basemap)
     if outlines and outlines.get("features"):
         layer = folium.GeoJson(
             outlines,
@@ -375,7 +375,7 @@ def lookback_map(
     lat: float,
     label: str,
     onsite_m: float,
-    tile_url: str | None = None,
+    basemap=None,
     recorded: tuple[float, float] | None = None,
     recorded_label: str = "",
 ) -> folium.Map:
@@ -384,7 +384,7 @@ def lookback_map(
     While recording, `static/js/lookback-record.js` adds the inspector's live position;
     once recorded, `recorded` (lon, lat) marks where the inspector stood.
     """
-    m = base_map(centre=(lon, lat), zoom=16, tile_url=tile_url)
+    m = base_map(centre=(lon, lat), zoom=16, basemap=basemap)
     folium.Circle(
         [lat, lon], radius=onsite_m, color=ONSITE_COLOUR, weight=1, fill=True, fill_opacity=0.08
     ).add_to(m)
@@ -401,13 +401,13 @@ def lookback_map(
 
 
 def place_map(
-    lon: float, lat: float, radius_m: float, items: list[dict], tile_url: str | None = None
+    lon: float, lat: float, radius_m: float, items: list[dict], basemap=None
 ) -> folium.Map:
     """Return a place's map: the circle searched and what happened in it.
 
     `items`: dicts with `lon`, `lat`, `colour`, `tooltip` (text), `popup` (escaped HTML).
     """
-    m = base_map(centre=(lon, lat), zoom=17 if radius_m <= 150 else 15, tile_url=tile_url)
+    m = base_map(centre=(lon, lat), zoom=17 if radius_m <= 150 else 15, basemap=basemap)
     folium.Circle(
         [lat, lon], radius=radius_m, color=PLACE_COLOUR, weight=1, fill=True, fill_opacity=0.06
     ).add_to(m)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import escape
@@ -12,6 +12,7 @@ from fieldwatch.errors_core import NotFound, ValidationError
 from fieldwatch.geo import lonlat_of, parse_lonlat
 from fieldwatch.issues.services import get_issue
 from fieldwatch.map import builders
+from fieldwatch.map.basemap import wgs84_basemap
 from fieldwatch.places import queries
 from fieldwatch.places.timeline import place_history
 
@@ -50,7 +51,7 @@ def _map(place):
         place.lat,
         place.radius_m,
         points,
-        tile_url=current_app.config.get("TILE_URL") or None,
+        basemap=wgs84_basemap(),
     )
     return builders.embed(m, url_for("static", filename=""), g.csp_nonce)
 

@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     Flask,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -24,6 +23,7 @@ from fieldwatch.errors_core import ValidationError
 from fieldwatch.extensions import db
 from fieldwatch.geo import lonlat_of
 from fieldwatch.map import builders
+from fieldwatch.map.basemap import wgs84_basemap
 from fieldwatch.models import Station, User
 from fieldwatch.models.places import FIVE_HAVES, STATION_KINDS
 from fieldwatch.stations import labels, queries, services
@@ -39,8 +39,9 @@ def _embed(m):
     return builders.embed(m, url_for("static", filename=""), getattr(g, "csp_nonce", ""))
 
 
-def _tiles() -> str | None:
-    return current_app.config.get("TILE_URL") or None
+def _tiles():
+    """The base map of the stations' folium maps."""
+    return wgs84_basemap()
 
 
 def _filters() -> queries.StationFilter:
@@ -79,7 +80,7 @@ def index():
             }
             for f in features
         ]
-        parts = _embed(builders.stations_map(points, tile_url=_tiles()))
+        parts = _embed(builders.stations_map(points, basemap=_tiles()))
     townships = areas.list_areas(level="township", limit=5000)
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
@@ -108,7 +109,7 @@ def detail(station_id: int):
     served = queries.served_places(station_id)
     lon, lat = feature["geometry"]["coordinates"]
     m = builders.station_map(
-        lon, lat, station.name, queries.as_collection(served), tile_url=_tiles()
+        lon, lat, station.name, queries.as_collection(served), basemap=_tiles()
     )
     return render_template(
         "stations/detail.html",

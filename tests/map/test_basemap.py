@@ -174,3 +174,30 @@ def test_outside_china_nothing_is_shifted():
     assert not in_china(2.35, 48.85)
     assert wgs_to_gcj(2.35, 48.85) == (2.35, 48.85)
     assert gcj_to_wgs(2.35, 48.85) == (2.35, 48.85)
+
+
+# --- the other map pages follow the admin's choice (WGS-84 drawings) -------------------------
+CUSTOM = "https://gis.county.example/t/{z}/{x}/{y}.png"
+FOLIUM_PAGES = ["/coverage", "/places?lon=104.03&lat=30.05"]
+
+
+@pytest.mark.parametrize("path", FOLIUM_PAGES)
+def test_folium_pages_draw_on_the_admins_base_map(client, login_as, small_county, path):
+    db.session.add(Setting(key="basemap", value={"kind": "custom", "tile_url": CUSTOM}))
+    db.session.commit()
+    login_as("leader")
+    page = client.get(path)
+    assert page.status_code == 200
+    assert CUSTOM in page.text and "https://gis.county.example" in img_src(page)
+
+
+@pytest.mark.parametrize("path", FOLIUM_PAGES)
+def test_folium_pages_never_put_wgs84_points_on_gcj02_tiles(client, login_as, small_county, path):
+    # AMap is GCJ-02: these pages draw in WGS-84, so they keep the environment's (none here)
+    db.session.add(Setting(key="basemap", value={"kind": "amap"}))
+    db.session.commit()
+    login_as("leader")
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "autonavi" not in page.text
+    assert basemap.build("amap").gcj02  # the main map shifts instead (tests/e2e/test_map.py)
