@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from fieldwatch.areas.services import upsert_area
 from fieldwatch.auth.services import create_user
@@ -94,12 +94,29 @@ def load_demo(seed: int = SEED, extras: bool = True) -> dict[str, int]:
         for extra in demo_extras():
             extra(seed)
             db.session.commit()
+        _history_delivered()
     return {
         "townships": len(county.townships),
         "villages": len(county.villages),
         "stations": db.session.scalar(select(func.count(Station.id))),
         "users": db.session.scalar(select(func.count(User.id))),
     }
+
+
+def _history_delivered() -> None:
+    """Mark the messages the demo's made-up history queued as delivered when they were made.
+
+    Otherwise the first `fieldwatch notify` on a demo would mail hundreds of old
+    events to the demo's made-up people.
+    """
+    from fieldwatch.models import OutboxMessage
+
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None))
+        .values(sent_at=OutboxMessage.created_at, claimed_at=OutboxMessage.created_at)
+    )
+    db.session.commit()
 
 
 def demo_extras():
