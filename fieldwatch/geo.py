@@ -20,6 +20,8 @@ def parse_lonlat(lon, lat, lon_field: str = "lon", lat_field: str = "lat") -> tu
     values = {}
     for field, value, limit in ((lon_field, lon, 180), (lat_field, lat, 90)):
         try:
+            if isinstance(value, bool):  # float(True) is 1.0: a JSON true is not a coordinate
+                raise TypeError(value)
             number = float(value)
         except (TypeError, ValueError):
             errors[field] = ["必须是数字 (must be a number)"]

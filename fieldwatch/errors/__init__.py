@@ -1,5 +1,14 @@
-"""Errors: JSON to programs, a page to browsers."""
+"""Errors: JSON to programs, a page to browsers; undecodable input refused up front."""
 
-from fieldwatch.errors.pages import register
+from flask import Flask
+
+from fieldwatch.errors import input as bad_input
+from fieldwatch.errors import pages
+
+
+def register(app: Flask) -> None:
+    pages.register(app)
+    bad_input.register(app)
+
 
 __all__ = ["register"]
