@@ -39,20 +39,6 @@ def page_number() -> int:
         return 1
 
 
-def form_errors(form, exc) -> list[str]:
-    """Put a service's field errors on the form's fields; return the ones no field shows."""
-    rest = []
-    for name, messages in exc.errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors or []) + list(messages)
-        else:
-            rest.extend(messages)
-    if not exc.errors:
-        rest.append(exc.message)
-    return rest
-
-
 def township_choices(blank: str) -> list[tuple[str, str]]:
     return [("", blank)] + [(t.code, f"{t.name}（{t.code}）") for t in queries.townships()]
 

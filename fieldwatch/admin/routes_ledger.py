@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 
 from fieldwatch.admin import ledger, queries
 from fieldwatch.admin.forms import LedgerUploadForm
-from fieldwatch.admin.routes import actor, bp, form_errors, needs
+from fieldwatch.admin.routes import actor, bp, needs
 from fieldwatch.errors_core import ValidationError
 from fieldwatch.extensions import db
+from fieldwatch.forms import form_status, put_errors
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -23,11 +24,10 @@ def ledger_upload():
         try:
             token = ledger.store_upload(upload.read(), upload.filename or "ledger.xlsx", actor())
         except ValidationError as exc:
-            problems = form_errors(form, exc)
+            problems = put_errors(form, exc)
         else:
             return redirect(url_for("admin.ledger_map", token=token))
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/ledger_upload.html", form=form, problems=problems), status
+    return render_template("admin/ledger_upload.html", form=form, problems=problems), form_status()
 
 
 def _mapping_from_form(headers: list[str]) -> dict[str, int | None]:

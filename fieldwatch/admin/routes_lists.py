@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 
 from fieldwatch.admin import queries, services
 from fieldwatch.admin.forms import BasemapForm, CategoryForm, UnitForm
-from fieldwatch.admin.routes import actor, bp, form_errors, needs, township_choices
-from fieldwatch.errors_core import ValidationError
+from fieldwatch.admin.routes import actor, bp, needs, township_choices
 from fieldwatch.exports import export_response
 from fieldwatch.extensions import db
+from fieldwatch.forms import form_status, submit
 from fieldwatch.models import Category, Unit
 
 
@@ -59,31 +59,26 @@ def category_edit(category_id: int | None):
     if category_id is not None:
         category = db.session.get(Category, category_id) or abort(404)
     form = CategoryForm(obj=category)
-    problems: list[str] = []
-    if form.validate_on_submit():
-        try:
-            saved = services.save_category(
-                category,
-                code=form.code.data if category is None else category.code,
-                name=form.name.data,
-                name_en=form.name_en.data,
-                deadline_days=form.deadline_days.data,
-                lookback_days=form.lookback_days.data,
-                duplicate_radius_m=form.duplicate_radius_m.data or 0,
-                active=form.active.data,
-                actor=actor(),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            problems = form_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("已保存类别“%(name)s”。", name=saved.name), "success")
-            return redirect(url_for("admin.categories"))
-    status = 422 if request.method == "POST" else 200
+    done = submit(
+        form,
+        lambda: services.save_category(
+            category,
+            code=form.code.data if category is None else category.code,
+            name=form.name.data,
+            name_en=form.name_en.data,
+            deadline_days=form.deadline_days.data,
+            lookback_days=form.lookback_days.data,
+            duplicate_radius_m=form.duplicate_radius_m.data or 0,
+            active=form.active.data,
+            actor=actor(),
+        ),
+    )
+    if done:
+        flash(_("已保存类别“%(name)s”。", name=done.value.name), "success")
+        return redirect(url_for("admin.categories"))
     return render_template(
-        "admin/category_form.html", form=form, category=category, problems=problems
-    ), status
+        "admin/category_form.html", form=form, category=category, problems=done.problems
+    ), form_status()
 
 
 # --- units ------------------------------------------------------------------------
@@ -122,27 +117,24 @@ def unit_edit(unit_id: int | None):
         unit = db.session.get(Unit, unit_id) or abort(404)
     form = UnitForm(obj=unit, township=getattr(getattr(unit, "township", None), "code", ""))
     form.township.choices = township_choices(_("— 县级部门（不属于乡镇）—"))
-    problems: list[str] = []
-    if form.validate_on_submit():
-        try:
-            saved = services.save_unit(
-                unit,
-                code=form.code.data if unit is None else unit.code,
-                name=form.name.data,
-                name_en=form.name_en.data,
-                township_code=form.township.data or None,
-                active=form.active.data,
-                actor=actor(),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            problems = form_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("已保存承办单位“%(name)s”。", name=saved.name), "success")
-            return redirect(url_for("admin.units"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/unit_form.html", form=form, unit=unit, problems=problems), status
+    done = submit(
+        form,
+        lambda: services.save_unit(
+            unit,
+            code=form.code.data if unit is None else unit.code,
+            name=form.name.data,
+            name_en=form.name_en.data,
+            township_code=form.township.data or None,
+            active=form.active.data,
+            actor=actor(),
+        ),
+    )
+    if done:
+        flash(_("已保存承办单位“%(name)s”。", name=done.value.name), "success")
+        return redirect(url_for("admin.units"))
+    return render_template(
+        "admin/unit_form.html", form=form, unit=unit, problems=done.problems
+    ), form_status()
 
 
 # --- base map ---------------------------------------------------------------------
@@ -152,24 +144,15 @@ def basemap():
     """Choose the tile source every map uses (Setting "basemap")."""
     current = services.basemap()
     form = BasemapForm(data=current)
-    problems: list[str] = []
-    if form.validate_on_submit():
-        try:
-            services.save_basemap(
-                form.kind.data,
-                form.key.data,
-                form.url.data,
-                form.attribution.data,
-                actor=actor(),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            problems = form_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("底图设置已保存。"), "success")
-            return redirect(url_for("admin.basemap"))
-    status = 422 if request.method == "POST" else 200
+    done = submit(
+        form,
+        lambda: services.save_basemap(
+            form.kind.data, form.key.data, form.url.data, form.attribution.data, actor=actor()
+        ),
+    )
+    if done:
+        flash(_("底图设置已保存。"), "success")
+        return redirect(url_for("admin.basemap"))
     return render_template(
-        "admin/basemap.html", form=form, current=current, problems=problems
-    ), status
+        "admin/basemap.html", form=form, current=current, problems=done.problems
+    ), form_status()

@@ -10,7 +10,6 @@ from fieldwatch.admin.forms import ROLE_LABELS, PasswordForm, UserForm
 from fieldwatch.admin.routes import (
     actor,
     bp,
-    form_errors,
     needs,
     page_number,
     township_choices,
@@ -19,6 +18,7 @@ from fieldwatch.auth import services as auth
 from fieldwatch.errors_core import ValidationError
 from fieldwatch.exports import export_response
 from fieldwatch.extensions import db
+from fieldwatch.forms import form_status, submit
 from fieldwatch.models import User
 
 EXPORT_HEADERS = [
@@ -96,35 +96,31 @@ def user_new():
     """Create a user; without a typed password one is generated and shown once."""
     form = UserForm()
     _choices(form)
-    problems: list[str] = []
-    if form.validate_on_submit():
-        password = form.password.data or auth.generate_password()
-        try:
-            user = auth.create_user(
-                form.login.data,
-                form.role.data,
-                form.name.data,
-                password,
-                form.township.data or None,
-                form.unit.data if form.role.data == "unit" else None,
-                form.sector.data or None,
-                (form.phone.data or "").strip() or None,
-                (form.email.data or "").strip() or None,
-                actor=actor(),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            problems = form_errors(form, exc)
-        else:
-            db.session.commit()
-            if form.password.data:
-                flash(_("已创建用户 %(login)s。", login=user.login), "success")
-                return redirect(url_for("admin.user_edit", user_id=user.id))
-            return _no_store(
-                render_template("admin/password_shown.html", user=user, password=password)
-            )
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/user_form.html", form=form, user=None, problems=problems), status
+    password = form.password.data or auth.generate_password()
+    done = submit(
+        form,
+        lambda: auth.create_user(
+            form.login.data,
+            form.role.data,
+            form.name.data,
+            password,
+            form.township.data or None,
+            form.unit.data if form.role.data == "unit" else None,
+            form.sector.data or None,
+            (form.phone.data or "").strip() or None,
+            (form.email.data or "").strip() or None,
+            actor=actor(),
+        ),
+    )
+    if done:
+        user = done.value
+        if form.password.data:
+            flash(_("已创建用户 %(login)s。", login=user.login), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+        return _no_store(render_template("admin/password_shown.html", user=user, password=password))
+    return render_template(
+        "admin/user_form.html", form=form, user=None, problems=done.problems
+    ), form_status()
 
 
 def _user_or_404(user_id: int) -> User:
@@ -146,36 +142,30 @@ def user_edit(user_id: int):
     )
     form.login.data = user.login  # the login never changes
     _choices(form)
-    problems: list[str] = []
-    if form.validate_on_submit():
-        try:
-            changes = auth.update_user(
-                user,
-                name=form.name.data,
-                role=form.role.data,
-                township_code=form.township.data or None,
-                unit_code=form.unit.data if form.role.data == "unit" else None,
-                sector=form.sector.data,
-                phone=form.phone.data,
-                email=form.email.data,
-                actor=actor(),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            user = _user_or_404(user_id)
-            problems = form_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("已保存。") if changes else _("没有改动。"), "success")
-            return redirect(url_for("admin.user_edit", user_id=user.id))
-    status = 422 if request.method == "POST" else 200
+    done = submit(
+        form,
+        lambda: auth.update_user(
+            user,
+            name=form.name.data,
+            role=form.role.data,
+            township_code=form.township.data or None,
+            unit_code=form.unit.data if form.role.data == "unit" else None,
+            sector=form.sector.data,
+            phone=form.phone.data,
+            email=form.email.data,
+            actor=actor(),
+        ),
+    )
+    if done:
+        flash(_("已保存。") if done.value else _("没有改动。"), "success")
+        return redirect(url_for("admin.user_edit", user_id=user.id))
     return render_template(
         "admin/user_form.html",
         form=form,
         user=user,
         password_form=PasswordForm(formdata=None),
-        problems=problems,
-    ), status
+        problems=done.problems,
+    ), form_status()
 
 
 @bp.post("/users/<int:user_id>/password")

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from fieldwatch import clock, policy
 from fieldwatch.areas import queries as areas
-from fieldwatch.errors_core import ValidationError
 from fieldwatch.extensions import db
+from fieldwatch.forms import submit
 from fieldwatch.geo import lonlat_of
 from fieldwatch.map import builders
 from fieldwatch.map.basemap import wgs84_basemap
@@ -129,20 +129,18 @@ def new():
     _choices(form)
     if request.method == "GET":
         form.venue.data = form.signage.data = form.rules.data = True
-    if form.validate_on_submit():
+
+    def save():
         values = _values(form)
-        try:
-            station = services.create_station(
-                values.pop("name"), values.pop("kind"), values.pop("lon"), values.pop("lat"),
-                **values,
-            )  # fmt: skip
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-        else:
-            flash(_("站点已登记。"), "success")
-            return redirect(url_for(".detail", station_id=station.id))
+        return services.create_station(
+            values.pop("name"), values.pop("kind"), values.pop("lon"), values.pop("lat"), **values
+        )
+
+    done = submit(form, save, ERROR_FIELDS)
+    if done:
+        flash(_("站点已登记。"), "success")
+        return redirect(url_for(".detail", station_id=done.value.id))
+    form.name.errors = [*form.name.errors, *done.problems]
     return _form_page(form, None)
 
 
@@ -158,16 +156,12 @@ def edit(station_id: int):
     _choices(form)
     if request.method == "GET":
         _fill(form, station)
-    elif form.validate_on_submit():
-        try:
-            services.update_station(station, **_values(form))
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-        else:
-            flash(_("站点已保存。"), "success")
-            return redirect(url_for(".detail", station_id=station_id))
+        return _form_page(form, station_id)
+    done = submit(form, lambda: services.update_station(station, **_values(form)), ERROR_FIELDS)
+    if done:
+        flash(_("站点已保存。"), "success")
+        return redirect(url_for(".detail", station_id=station_id))
+    form.name.errors = [*form.name.errors, *done.problems]
     return _form_page(form, station_id)
 
 
@@ -241,17 +235,6 @@ def _values(form: StationForm) -> dict:
         "member_ids": list(form.member_ids.data or []),
         "local_members": form.local_members.data or None,
     }
-
-
-def _show_errors(form: StationForm, exc: ValidationError) -> None:
-    placed = False
-    for key, messages in exc.errors.items():
-        name = ERROR_FIELDS.get(key, key)
-        if name in form:
-            form[name].errors = [*form[name].errors, *messages]
-            placed = True
-    if not placed:
-        form.name.errors = [*form.name.errors, exc.message]
 
 
 def register_routes(app: Flask) -> None:

@@ -26,6 +26,7 @@ from fieldwatch import clock, policy
 from fieldwatch.areas import queries as areas
 from fieldwatch.errors_core import FieldwatchError, NotFound, ValidationError
 from fieldwatch.extensions import db
+from fieldwatch.forms import put_errors, submit
 from fieldwatch.geo import lonlat_of
 from fieldwatch.map import builders
 from fieldwatch.map.basemap import current_basemap
@@ -97,17 +98,13 @@ def issue_url(issue_id: int | None) -> str | None:
 
 
 def _show_errors(form, exc: FieldwatchError) -> None:
-    """Put a service's field errors on the form's fields (unknown ones on the first field)."""
-    shown = False
-    for key, messages in exc.errors.items():
-        name = ERROR_FIELDS.get(key, key)
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            errors = list(field.errors) if isinstance(field.errors, list | tuple) else []
-            field.errors = errors + list(messages)
-            shown = True
-    if not shown:
-        flash(exc.message, "danger")
+    """Put a service's field errors on the form's fields; flash what no field shows."""
+    _flash_problems(put_errors(form, exc, ERROR_FIELDS))
+
+
+def _flash_problems(problems: list[str]) -> None:
+    for message in problems:
+        flash(message, "danger")
 
 
 def _month(value: str | None) -> date:
@@ -422,16 +419,11 @@ def plan():
         form.leader_id.data = str(current_user.id)
         form.planned_for.data = clock.today()
         return _planner_page(form, None, [])
-    if form.validate_on_submit():
-        try:
-            visit = services.create_visit(current_user, **_values(form))
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-        else:
-            flash(_("走访已保存。"), "success")
-            return redirect(url_for(".detail", visit_id=visit.id))
+    done = submit(form, lambda: services.create_visit(current_user, **_values(form)), ERROR_FIELDS)
+    if done:
+        flash(_("走访已保存。"), "success")
+        return redirect(url_for(".detail", visit_id=done.value.id))
+    _flash_problems(done.problems)
     return _planner_page(form, None, _selection(form.stops.data), 422)
 
 
@@ -448,19 +440,18 @@ def edit(visit_id: int):
     if request.method == "GET":
         _fill(form, visit)
         return _planner_page(form, visit, _selection(form.stops.data))
-    if form.validate_on_submit():
-        try:
-            values = _values(form)
-            if values["planned_for"] == visit.planned_for:
-                values.pop("planned_for")  # an unchanged date may have passed meanwhile
-            services.update_visit(visit, current_user, **values)
-            db.session.commit()
-        except ValidationError as exc:
-            db.session.rollback()
-            _show_errors(form, exc)
-        else:
-            flash(_("走访已保存。"), "success")
-            return redirect(url_for(".detail", visit_id=visit.id))
+
+    def save():
+        values = _values(form)
+        if values["planned_for"] == visit.planned_for:
+            values.pop("planned_for")  # an unchanged date may have passed meanwhile
+        return services.update_visit(visit, current_user, **values)
+
+    done = submit(form, save, ERROR_FIELDS)
+    if done:
+        flash(_("走访已保存。"), "success")
+        return redirect(url_for(".detail", visit_id=visit_id))
+    _flash_problems(done.problems)
     return _planner_page(form, visit, _selection(form.stops.data), 422)
 
 
