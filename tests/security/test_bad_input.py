@@ -123,7 +123,7 @@ def test_form_posts_with_nul_or_gbk_are_refused_with_a_page(client, admin):
     response = client.post("/issues/new", data={"title": "路灯\x00坏了"})
     assert response.status_code == 422
     assert response.mimetype == "text/html"
-    gbk = "title=".encode() + "路灯坏了".encode("gbk")
+    gbk = b"title=" + "路灯坏了".encode("gbk")
     response = client.post(
         "/issues/new", data=gbk, content_type="application/x-www-form-urlencoded"
     )
