@@ -1,6 +1,6 @@
 """The data model (DESIGN.md "Data model"); one module per part."""
 
-from fieldwatch.models.issues import Issue, IssueEvent, Photo
+from fieldwatch.models.issues import Issue, IssueEvent, IssueTally, Photo
 from fieldwatch.models.lists import Category, Setting, Unit
 from fieldwatch.models.ops import AuditLog, LoginThrottle, OutboxMessage
 from fieldwatch.models.places import Area, AreaPart, Station, station_members, station_serves
@@ -16,6 +16,7 @@ __all__ = [
     "Followup",
     "Issue",
     "IssueEvent",
+    "IssueTally",
     "LoginThrottle",
     "OutboxMessage",
     "Photo",

@@ -62,7 +62,8 @@ class VisitStop(db.Model):
     location = mapped_column(point(), nullable=False)
     label: Mapped[str | None] = mapped_column(String(200))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
-    township_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    #: indexed for one township's coverage ("visited")
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
 
     visit: Mapped[Visit] = relationship(back_populates="stops")
     issue = relationship("Issue")

@@ -145,6 +145,10 @@ def issues_tile(
     z: int, x: int, y: int, reader: Reader, today: date, english: bool = False, **_
 ) -> bytes:
     """Return a tile of open problems; below zoom 12, counts per cell."""
+    if z < 12 and mapq.tallies.usable(reader, None, None):
+        # counted per village beforehand (issue_tallies): a few ms where counting took seconds
+        params = _tile_params(z, x, y, reader, today, 0.0)
+        return mapq.tallies.tile(params, tile_bounds_3857(z, x, y), CELLS, EXTENT)
     layer = mapq.PointLayer(
         mapq.ISSUES.name,
         mapq.ISSUES.points.replace("__STATUS__", f"i.{mapq.OPEN}"),

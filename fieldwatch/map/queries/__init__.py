@@ -17,6 +17,7 @@ unit staff see their department's problems, township-scoped users their
 township's; places and stations are open to every signed-in user.
 """
 
+from fieldwatch.map.queries import tallies
 from fieldwatch.map.queries.base import (
     CELL_PX,
     ENV,
@@ -92,6 +93,7 @@ __all__ = [
     "search",
     "served_cte",
     "stations_in_view",
+    "tallies",
     "townships_in_view",
     "villages_in_view",
     "visits_in_view",
