@@ -82,6 +82,8 @@ roles("admin.audit", {"admin"})
 roles("areas.view", EVERYONE)
 roles("areas.import", {"admin"})
 roles("map.view", EVERYONE)
+#: the categories and the responsible units (the report form and filters need them)
+roles("lists.view", EVERYONE)
 
 #: the list rule behind each layer of the main map and the vector tiles; the
 #: rows are then cut by the kind's own rule (map.queries.Reader mirrors

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from fieldwatch import policy
 from fieldwatch.auth import services
 from fieldwatch.auth.forms import LoginForm
 from fieldwatch.extensions import db
@@ -84,6 +85,7 @@ def set_language(code: str):
 @login_required
 def tokens():
     """List the user's API tokens and make a new one."""
+    policy.require(current_user, "api.token")
     new_token = None
     if request.method == "POST":
         new_token = services.issue_token(
@@ -97,6 +99,7 @@ def tokens():
 @login_required
 def revoke(token_id: int):
     """Revoke one API token."""
+    policy.require(current_user, "api.token")
     services.revoke_token(token_id, current_user._get_current_object())
     db.session.commit()
     return redirect(url_for("auth.tokens"))

@@ -123,8 +123,10 @@ def board():
 
 
 def _viewable(followup_id: int):
+    """The look-back if the user may see it; otherwise 404 (never say it exists)."""
     followup = services.get_followup(followup_id)
-    policy.require(current_user, "followups.view", followup)
+    if not policy.can(current_user, "followups.view", followup):
+        raise NotFound(_("没有这个回头看。"))
     return followup
 
 
@@ -281,6 +283,8 @@ def new():
         form.issue.data = request.args["issue"]
         try:
             issue = get_issue(request.args["issue"])
+            if not policy.can(current_user, "issues.view", issue):
+                raise NotFound("no such issue")  # another township's: show nothing of it
             form.kind.data = "spot_check" if issue.status == "closed" else "extra"
         except NotFound:
             issue = None

@@ -472,6 +472,7 @@ def move(body, ident):
 @lists.response(200, CodeListPage)
 def categories(args):
     """The active categories with their deadline, look-back days and duplicate radius."""
+    policy.require(current_user, "lists.view")
     rows = db.session.scalars(select(Category).where(Category.active).order_by(Category.id)).all()
     page = rows[args["offset"] : args["offset"] + args["limit"]]
     nxt = None
@@ -504,6 +505,7 @@ def categories(args):
 @lists.response(200, CodeListPage)
 def units(args):
     """The active responsible units (county bureaux and township offices)."""
+    policy.require(current_user, "lists.view")
     rows = db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.id)).all()
     page = rows[args["offset"] : args["offset"] + args["limit"]]
     nxt = None

@@ -287,8 +287,9 @@ def move(issue_id: str):
     if name not in PAGE_MOVES or not form.validate():
         form.move.errors = list(form.move.errors) + [_("请重试 (please try again)")]
         return _detail(issue, move_form=form, open_move=name, status=422)
+    # before the try: a refusal is a 403, not a flashed message on a redirect
+    policy.require(current_user, "issues.transition", issue)
     try:
-        policy.require(current_user, "issues.transition", issue)
         services.transition(
             issue,
             MOVE_TO[name],

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
 from wtforms.validators import Length, Optional, Regexp
 
+from fieldwatch import policy
 from fieldwatch.auth.services import EMAIL
 from fieldwatch.errors_core import ValidationError
 from fieldwatch.extensions import db
@@ -31,6 +32,7 @@ class ContactForm(FlaskForm):
 def settings():
     """Show and save what the user is notified about, by which channel."""
     user = current_user._get_current_object()
+    policy.require(current_user, "users.edit", user)  # one's own contact details
     form = ContactForm(obj=user)
     chosen = prefs.prefs_for(user)
     errors: dict[str, list[str]] = {}

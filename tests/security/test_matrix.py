@@ -1,0 +1,393 @@
+"""The access matrix, walked through HTTP: every route, every role, own and other township.
+
+Read MATRIX as the spec. Columns are the people:
+
+    admin     政协办公室 (the office), county-wide
+    leader    政协领导 of 东风镇 (township-scoped to T1)
+    county    政协领导, county-wide (主席会成员)
+    member    政协委员 of 东风镇 (township-scoped to T1)
+    super     专委会/督办 supervisor, county-wide
+    unit      承办单位 staff of the water bureau (区水务局)
+    anon      nobody signed in
+
+Objects come in two scopes: `own` lives in 东风镇 (T1) and is the water bureau's work;
+`other` lives in 西岭乡 (T2) and is the transport bureau's. `-` is for routes with no
+object. Outcomes:
+
+    ok     2xx, or a redirect that is not to the sign-in page (a page's "done")
+    in     redirect to the sign-in page (pages, nobody signed in)
+    401    sign in first (API, OGC, tiles)
+    403    signed in, but your role may not
+    404    not found: the object is outside what you may see (we never say it exists)
+    409    access granted, but the object's state refuses (e.g. photo before the record)
+    422    access granted, but a value refused (e.g. an id from another township)
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from fieldwatch import clock, policy
+
+from .conftest import SPOT, T1, T2, jpeg
+
+ROLES = ("admin", "leader", "leader_county", "member", "supervisor", "unit", "anon")
+ORIGIN = {"Origin": "http://localhost"}
+
+
+def photo_form(**extra):
+    return lambda: {"photo": (jpeg(), "p.jpg", "image/jpeg"), **extra}
+
+
+def photos_form(**extra):
+    return lambda: {"photos": (jpeg(), "p.jpg", "image/jpeg"), **extra}
+
+
+def soon(days: int = 7) -> str:
+    return (clock.today() + timedelta(days=days)).isoformat()
+
+
+OWN_LON, OWN_LAT = SPOT["own"]
+RESOLVE = {"to": "resolved", "answer_class": "A", "note": "已修复"}
+PAGE_RESOLVE = {"move": "resolve", "answer_class": "A", "note": "已修复"}
+FINDING = {"finding": "solved", "lon": OWN_LON + 0.003, "lat": OWN_LAT, "note": "已修好"}
+NEW_ISSUE = {"title": "路面塌陷", "category": "roads", "lon": OWN_LON, "lat": OWN_LAT}
+STATION = {"name": "新站点", "kind": "rural", "lon": OWN_LON, "lat": OWN_LAT}
+
+#: (method, path, scope, "admin leader county member super unit anon", body, action)
+#: `body` is JSON for /api/ paths and form data elsewhere (a callable for fresh files);
+#: `action` names the policy action the row exercises (for the coverage check below).
+# fmt: off
+MATRIX = [
+    # --- home, account, sign-in ------------------------------------------------------------
+    ("GET",   "/",                                    "-",     "ok  ok  ok  ok  ok  ok  in",  None, "map.view"),
+    ("GET",   "/account/tokens",                      "-",     "ok  ok  ok  ok  ok  ok  in",  None, "api.token"),
+    ("POST",  "/account/tokens",                      "-",     "ok  ok  ok  ok  ok  ok  in",  {"name": "qgis"}, "api.token"),
+    ("POST",  "/account/tokens/{token}/revoke",       "own",   "ok  ok  ok  ok  ok  ok  in",  {}, "api.token"),
+    ("POST",  "/account/tokens/{token}/revoke",       "other", "404 404 404 404 404 404 in",  {}, "api.token"),
+    ("GET",   "/account/notifications",               "-",     "ok  ok  ok  ok  ok  ok  in",  None, "users.edit"),
+    ("POST",  "/account/notifications",               "-",     "ok  ok  ok  ok  ok  ok  in",  {}, "users.edit"),
+    ("GET",   "/api/v1/me",                           "-",     "ok  ok  ok  ok  ok  ok  401", None, None),
+    # signing out lands on the sign-in page
+    ("POST",  "/logout",                              "-",     "in  in  in  in  in  in  in",  {}, None),
+    ("POST",  "/logout/everywhere",                   "-",     "in  in  in  in  in  in  in",  {}, None),
+    # --- the office's pages (admin only) ---------------------------------------------------
+    ("GET",   "/admin/",                              "-",     "ok  403 403 403 403 403 in",  None, "admin.users"),
+    ("GET",   "/admin/users",                         "-",     "ok  403 403 403 403 403 in",  None, "admin.users"),
+    ("GET",   "/admin/users/new",                     "-",     "ok  403 403 403 403 403 in",  None, "admin.users"),
+    ("POST",  "/admin/users/new",                     "-",     "ok  403 403 403 403 403 in",
+     {"login": "newbie", "name": "新人", "role": "member", "password": "a-long-pass-2026"}, "admin.users"),
+    ("GET",   "/admin/users/{user}",                  "other", "ok  403 403 403 403 403 in",  None, "admin.users"),
+    ("POST",  "/admin/users/{user}",                  "other", "ok  403 403 403 403 403 in",
+     {"name": "改名", "role": "leader", "township": T2}, "admin.users"),
+    ("POST",  "/admin/users/{user}/active",           "other", "ok  403 403 403 403 403 in",  {"active": "0"}, "admin.users"),
+    ("POST",  "/admin/users/{user}/password",         "other", "ok  403 403 403 403 403 in",
+     {"password": "another-pass-2026"}, "admin.users"),
+    ("GET",   "/admin/categories",                    "-",     "ok  403 403 403 403 403 in",  None, "admin.lists"),
+    ("GET",   "/admin/categories/new",                "-",     "ok  403 403 403 403 403 in",  None, "admin.lists"),
+    ("GET",   "/admin/categories/{category}",         "own",   "ok  403 403 403 403 403 in",  None, "admin.lists"),
+    ("GET",   "/admin/units",                         "-",     "ok  403 403 403 403 403 in",  None, "admin.lists"),
+    ("GET",   "/admin/units/new",                     "-",     "ok  403 403 403 403 403 in",  None, "admin.lists"),
+    ("GET",   "/admin/units/{unit}",                  "own",   "ok  403 403 403 403 403 in",  None, "admin.lists"),
+    ("GET",   "/admin/basemap",                       "-",     "ok  403 403 403 403 403 in",  None, "admin.lists"),
+    ("GET",   "/admin/audit",                         "-",     "ok  403 403 403 403 403 in",  None, "admin.audit"),
+    ("GET",   "/admin/audit?format=csv",              "-",     "ok  403 403 403 403 403 in",  None, "admin.audit"),
+    ("GET",   "/admin/notifications",                 "-",     "ok  403 403 403 403 403 in",  None, "admin.audit"),
+    ("POST",  "/admin/notifications/999999/requeue",  "-",     "ok  403 403 403 403 403 in",  {}, "admin.audit"),
+    ("GET",   "/admin/import",                        "-",     "ok  403 403 403 403 403 in",  None, "issues.import"),
+    ("GET",   "/admin/import/no-such-upload",         "-",     "404 403 403 403 403 403 in",  None, "issues.import"),
+    ("POST",  "/admin/import/no-such-upload/cancel",  "-",     "404 403 403 403 403 403 in",  {}, "issues.import"),
+    # --- places and stations ---------------------------------------------------------------
+    ("GET",   "/areas/",                              "-",     "ok  ok  ok  ok  ok  ok  in",  None, "areas.view"),
+    ("GET",   "/areas/{township}",                    "own",   "ok  ok  ok  ok  ok  ok  in",  None, "areas.view"),
+    ("GET",   "/areas/{township}",                    "other", "ok  ok  ok  ok  ok  ok  in",  None, "areas.view"),
+    ("GET",   "/areas/import",                        "-",     "ok  403 403 403 403 403 in",  None, "areas.import"),
+    ("GET",   "/api/v1/areas",                        "-",     "ok  ok  ok  ok  ok  ok  401", None, "areas.view"),
+    ("GET",   "/api/v1/areas/at?lon=104.02&lat=30.05", "-",    "ok  ok  ok  ok  ok  ok  401", None, "areas.view"),
+    ("GET",   "/stations/",                           "-",     "ok  ok  ok  ok  ok  ok  in",  None, "stations.view"),
+    ("GET",   "/stations/{station}",                  "own",   "ok  ok  ok  ok  ok  ok  in",  None, "stations.view"),
+    ("GET",   "/stations/{station}",                  "other", "ok  ok  ok  ok  ok  ok  in",  None, "stations.view"),
+    ("GET",   "/stations/new",                        "-",     "ok  403 403 403 403 403 in",  None, "stations.edit"),
+    ("GET",   "/stations/{station}/edit",             "own",   "ok  403 403 403 403 403 in",  None, "stations.edit"),
+    ("GET",   "/api/v1/stations",                     "-",     "ok  ok  ok  ok  ok  ok  401", None, "stations.view"),
+    ("GET",   "/api/v1/stations/{station}",           "other", "ok  ok  ok  ok  ok  ok  401", None, "stations.view"),
+    ("POST",  "/api/v1/stations",                     "-",     "ok  403 403 403 403 403 401", STATION, "stations.edit"),
+    ("PATCH", "/api/v1/stations/{station}",           "own",   "ok  403 403 403 403 403 401", {"name": "改名站"}, "stations.edit"),
+    ("GET",   "/coverage",                            "-",     "ok  ok  ok  ok  ok  ok  in",  None, "coverage.view"),
+    ("GET",   "/coverage.csv",                        "-",     "ok  ok  ok  ok  ok  ok  in",  None, "coverage.view"),
+    ("GET",   "/coverage/villages.geojson",           "-",     "ok  ok  ok  ok  ok  ok  in",  None, "coverage.view"),
+    ("GET",   "/api/v1/coverage",                     "-",     "ok  ok  ok  ok  ok  ok  401", None, "coverage.view"),
+    # --- problems: pages ----------------------------------------------------------------------
+    ("GET",   "/issues",                              "-",     "ok  ok  ok  ok  ok  ok  in",  None, "issues.view"),
+    ("GET",   "/issues?format=csv",                   "-",     "ok  ok  ok  ok  ok  ok  in",  None, "issues.view_contact"),
+    ("GET",   "/issues/new",                          "-",     "ok  ok  ok  ok  ok  403 in",  None, "issues.report"),
+    ("POST",  "/issues/new",                          "-",     "ok  ok  ok  ok  ok  403 in",  NEW_ISSUE, "issues.report"),
+    ("GET",   "/issues/{issue}",                      "own",   "ok  ok  ok  ok  ok  ok  in",  None, "issues.view"),
+    ("GET",   "/issues/{issue}",                      "other", "ok  404 ok  404 ok  404 in",  None, "issues.view"),
+    ("POST",  "/issues/{issue}/move",                 "own",   "ok  ok  ok  403 ok  ok  in",  PAGE_RESOLVE, "issues.transition"),
+    ("POST",  "/issues/{issue}/move",                 "other", "ok  404 ok  404 ok  404 in",  PAGE_RESOLVE, "issues.transition"),
+    ("POST",  "/issues/{issue}/comment",              "own",   "ok  ok  ok  ok  ok  ok  in",  {"note": "已联系社区"}, "issues.comment"),
+    ("POST",  "/issues/{issue}/comment",              "other", "ok  404 ok  404 ok  404 in",  {"note": "已联系社区"}, "issues.comment"),
+    ("POST",  "/issues/{issue}/photos",               "own",   "ok  ok  ok  ok  ok  ok  in",  photos_form(), "issues.add_photo"),
+    ("POST",  "/issues/{issue}/photos",               "other", "ok  404 ok  404 ok  404 in",  photos_form(), "issues.add_photo"),
+    ("GET",   "/photos/{photo}",                      "own",   "ok  ok  ok  ok  ok  ok  in",  None, "issues.view"),
+    ("GET",   "/photos/{photo}",                      "other", "ok  404 ok  404 ok  404 in",  None, "issues.view"),
+    ("GET",   "/photos/{photo}/thumb",                "own",   "ok  ok  ok  ok  ok  ok  in",  None, "issues.view"),
+    ("GET",   "/photos/{photo}/thumb",                "other", "ok  404 ok  404 ok  404 in",  None, "issues.view"),
+    # --- problems: API ------------------------------------------------------------------------
+    ("GET",   "/api/v1/issues",                       "-",     "ok  ok  ok  ok  ok  ok  401", None, "issues.view"),
+    ("GET",   "/api/v1/issues/nearby?lon=104.02&lat=30.05", "-", "ok ok ok  ok  ok  ok  401", None, "issues.view"),
+    ("POST",  "/api/v1/issues",                       "-",     "ok  ok  ok  ok  ok  403 401", NEW_ISSUE, "issues.report"),
+    ("GET",   "/api/v1/issues/{issue}",               "own",   "ok  ok  ok  ok  ok  ok  401", None, "issues.view"),
+    ("GET",   "/api/v1/issues/{issue}",               "other", "ok  404 ok  404 ok  404 401", None, "issues.view"),
+    ("POST",  "/api/v1/issues/{issue}/comments",      "own",   "ok  ok  ok  ok  ok  ok  401", {"note": "进展"}, "issues.comment"),
+    ("POST",  "/api/v1/issues/{issue}/comments",      "other", "ok  404 ok  404 ok  404 401", {"note": "进展"}, "issues.comment"),
+    ("POST",  "/api/v1/issues/{issue}/photos",        "own",   "ok  ok  ok  ok  ok  ok  401", photo_form(), "issues.add_photo"),
+    ("POST",  "/api/v1/issues/{issue}/photos",        "other", "ok  404 ok  404 ok  404 401", photo_form(), "issues.add_photo"),
+    ("POST",  "/api/v1/issues/{issue}/transitions",   "own",   "ok  ok  ok  403 ok  ok  401", RESOLVE, "issues.transition"),
+    ("POST",  "/api/v1/issues/{issue}/transitions",   "other", "ok  404 ok  404 ok  404 401", RESOLVE, "issues.transition"),
+    # a reported problem has no unit yet: its unit's staff cannot see it, nor move it
+    ("POST",  "/api/v1/issues/{reported}/transitions", "own",  "ok  ok  ok  403 ok  404 401", {"to": "accepted"}, "issues.transition"),
+    ("POST",  "/api/v1/issues/{reported}/transitions", "other", "ok 404 ok  404 ok  404 401", {"to": "accepted"}, "issues.transition"),
+    ("GET",   "/api/v1/categories",                   "-",     "ok  ok  ok  ok  ok  ok  401", None, "lists.view"),
+    ("GET",   "/api/v1/units",                        "-",     "ok  ok  ok  ok  ok  ok  401", None, "lists.view"),
+    # --- visits (现场协商) ----------------------------------------------------------------------
+    ("GET",   "/visits/",                             "-",     "ok  ok  ok  ok  ok  ok  in",  None, "visits.view"),
+    ("GET",   "/visits/plan",                         "-",     "ok  ok  ok  403 403 403 in",  None, "visits.plan"),
+    ("GET",   "/visits/{visit}",                      "own",   "ok  ok  ok  ok  ok  ok  in",  None, "visits.view"),
+    ("GET",   "/visits/{visit}",                      "other", "ok  404 ok  404 ok  404 in",  None, "visits.view"),
+    ("GET",   "/visits/{visit}/print",                "own",   "ok  ok  ok  ok  ok  ok  in",  None, "visits.view"),
+    ("GET",   "/visits/{visit}/print",                "other", "ok  404 ok  404 ok  404 in",  None, "visits.view"),
+    ("GET",   "/visits/{visit}/edit",                 "own",   "ok  ok  ok  403 403 403 in",  None, "visits.plan"),
+    ("GET",   "/visits/{visit}/edit",                 "other", "ok  404 ok  404 403 404 in",  None, "visits.plan"),
+    ("POST",  "/visits/{visit}/hold",                 "own",   "ok  ok  ok  403 403 403 in",  {"opinions": "同意"}, "visits.hold"),
+    ("POST",  "/visits/{visit}/hold",                 "other", "ok  404 ok  404 403 404 in",  {"opinions": "同意"}, "visits.hold"),
+    ("POST",  "/visits/{visit}/cancel",               "own",   "ok  ok  ok  403 403 403 in",  {"reason": "下雨"}, "visits.cancel"),
+    ("POST",  "/visits/{visit}/cancel",               "other", "ok  404 ok  404 403 404 in",  {"reason": "下雨"}, "visits.cancel"),
+    ("GET",   "/api/v1/visits",                       "-",     "ok  ok  ok  ok  ok  ok  401", None, "visits.view"),
+    ("POST",  "/api/v1/visits",                       "own",   "ok  ok  ok  403 403 403 401",
+     {"title": "井盖协商", "form": "on_site", "planned_for": "2099-02-01", "issue_ids": ["{issue}"]}, "visits.plan"),
+    # a township's leader may not put another township's problem on a route (IDOR: 422)
+    ("POST",  "/api/v1/visits",                       "other", "ok  422 ok  403 403 403 401",
+     {"title": "井盖协商", "form": "on_site", "planned_for": "2099-02-01", "issue_ids": ["{issue}"]}, "visits.plan"),
+    ("GET",   "/api/v1/visits/{visit}",               "own",   "ok  ok  ok  ok  ok  ok  401", None, "visits.view"),
+    ("GET",   "/api/v1/visits/{visit}",               "other", "ok  404 ok  404 ok  404 401", None, "visits.view"),
+    ("PATCH", "/api/v1/visits/{visit}",               "own",   "ok  ok  ok  403 403 403 401", {"title": "改期"}, "visits.plan"),
+    ("PATCH", "/api/v1/visits/{visit}",               "other", "ok  404 ok  404 403 404 401", {"title": "改期"}, "visits.plan"),
+    ("POST",  "/api/v1/visits/{visit}/hold",          "own",   "ok  ok  ok  403 403 403 401", {"opinions": "同意"}, "visits.hold"),
+    ("POST",  "/api/v1/visits/{visit}/hold",          "other", "ok  404 ok  404 403 404 401", {"opinions": "同意"}, "visits.hold"),
+    ("POST",  "/api/v1/visits/{visit}/cancel",        "own",   "ok  ok  ok  403 403 403 401", {"reason": "下雨"}, "visits.cancel"),
+    ("POST",  "/api/v1/visits/{visit}/cancel",        "other", "ok  404 ok  404 403 404 401", {"reason": "下雨"}, "visits.cancel"),
+    ("POST",  "/api/v1/visits/{visit}/photos",        "own",   "ok  ok  ok  ok  403 403 401", photo_form(), "visits.add_photo"),
+    ("POST",  "/api/v1/visits/{visit}/photos",        "other", "ok  404 ok  404 403 404 401", photo_form(), "visits.add_photo"),
+    ("GET",   "/api/v1/visits/candidates",            "-",     "ok  ok  ok  403 403 403 401", None, "visits.plan"),
+    ("GET",   "/api/v1/visits/batches",               "-",     "ok  ok  ok  403 403 403 401", None, "visits.plan"),
+    ("POST",  "/api/v1/visits/route",                 "own",   "ok  ok  ok  403 403 403 401", {"stops": [{"issue_id": "{issue}"}]}, "visits.plan"),
+    ("POST",  "/api/v1/visits/route",                 "other", "ok  422 ok  403 403 403 401", {"stops": [{"issue_id": "{issue}"}]}, "visits.plan"),
+    # --- look-backs (回头看) ----------------------------------------------------------------------
+    ("GET",   "/followups/",                          "-",     "ok  ok  ok  ok  ok  ok  in",  None, "followups.view"),
+    ("GET",   "/followups/?format=csv",               "-",     "ok  ok  ok  ok  ok  ok  in",  None, "followups.view"),
+    ("GET",   "/followups/?format=csv&table=breakdown", "-",   "ok  ok  ok  403 ok  403 in",  None, "followups.board"),
+    ("GET",   "/followups/{followup}",                "own",   "ok  ok  ok  ok  ok  ok  in",  None, "followups.view"),
+    ("GET",   "/followups/{followup}",                "other", "ok  404 ok  404 ok  404 in",  None, "followups.view"),
+    ("POST",  "/followups/{followup}",                "own",   "403 ok ok  ok  ok  403 in",   FINDING, "followups.record"),
+    ("POST",  "/followups/{followup}",                "other", "403 404 ok 404 ok  404 in",   FINDING, "followups.record"),
+    ("POST",  "/followups/{followup}/assign",         "own",   "ok  403 403 403 ok  403 in",  {"assign-due_on": soon()}, "followups.schedule"),
+    ("POST",  "/followups/{followup}/assign",         "other", "ok  404 403 404 ok  404 in",  {"assign-due_on": soon()}, "followups.schedule"),
+    ("GET",   "/followups/new",                       "-",     "ok  403 403 403 ok  403 in",  None, "followups.schedule"),
+    ("POST",  "/followups/new",                       "own",   "ok  403 403 403 ok  403 in",
+     {"issue": "{resolved}", "kind": "extra", "due_on": soon()}, "followups.schedule"),
+    ("GET",   "/api/v1/followups",                    "-",     "ok  ok  ok  ok  ok  ok  401", None, "followups.view"),
+    ("POST",  "/api/v1/followups",                    "own",   "ok  403 403 403 ok  403 401", {"issue_id": "{resolved}", "due_on": soon()}, "followups.schedule"),
+    ("GET",   "/api/v1/followups/{followup}",         "own",   "ok  ok  ok  ok  ok  ok  401", None, "followups.view"),
+    ("GET",   "/api/v1/followups/{followup}",         "other", "ok  404 ok  404 ok  404 401", None, "followups.view"),
+    ("PATCH", "/api/v1/followups/{followup}",         "own",   "ok  403 403 403 ok  403 401", {"due_on": soon()}, "followups.schedule"),
+    ("PATCH", "/api/v1/followups/{followup}",         "other", "ok  404 403 404 ok  404 401", {"due_on": soon()}, "followups.schedule"),
+    ("POST",  "/api/v1/followups/{followup}/record",  "own",   "403 ok ok  ok  ok  403 401",  FINDING, "followups.record"),
+    ("POST",  "/api/v1/followups/{followup}/record",  "other", "403 404 ok 404 ok  404 401",  FINDING, "followups.record"),
+    # photos follow the record: access granted shows as 409 "record it first"
+    ("POST",  "/api/v1/followups/{followup}/photos",  "own",   "403 409 409 409 409 403 401", photo_form(), "followups.record"),
+    ("POST",  "/api/v1/followups/{followup}/photos",  "other", "403 404 409 404 409 404 401", photo_form(), "followups.record"),
+    # --- places, to-dos, the map ------------------------------------------------------------------
+    ("GET",   "/places?lon=104.02&lat=30.05",         "-",     "ok  ok  ok  ok  ok  ok  in",  None, "places.view"),
+    ("GET",   "/api/v1/places/history?lon=104.02&lat=30.05", "-", "ok ok ok ok  ok  ok  401", None, "places.view"),
+    ("GET",   "/todos/",                              "-",     "ok  ok  ok  ok  ok  ok  in",  None, "todos.view"),
+    ("GET",   "/api/v1/map/layers/issues?bbox=104,30,104.2,30.1&zoom=14", "-", "ok ok ok ok ok ok 401", None, "map.layer"),
+    ("GET",   "/api/v1/map/layers/secrets?bbox=104,30,104.2,30.1&zoom=14", "-", "404 404 404 404 404 404 401", None, None),
+    ("GET",   "/api/v1/map/search?q=井盖",             "-",     "ok  ok  ok  ok  ok  ok  401", None, "map.view"),
+    ("GET",   "/tiles/issues/12/3279/1702.pbf",       "-",     "ok  ok  ok  ok  ok  ok  401", None, "map.tiles"),
+    ("GET",   "/tiles/stations/12/3279/1702.pbf",     "-",     "ok  ok  ok  ok  ok  ok  401", None, "map.tiles"),
+    # --- OGC API - Features --------------------------------------------------------------------
+    ("GET",   "/ogc",                                 "-",     "ok  ok  ok  ok  ok  ok  ok",  None, None),
+    ("GET",   "/ogc/conformance",                     "-",     "ok  ok  ok  ok  ok  ok  ok",  None, None),
+    ("GET",   "/ogc/api",                             "-",     "ok  ok  ok  ok  ok  ok  ok",  None, None),
+    # with no layer open to the public, the list asks a client to sign in
+    ("GET",   "/ogc/collections",                     "-",     "ok  ok  ok  ok  ok  ok  401", None, "ogc.read"),
+    ("GET",   "/ogc/collections/issues",              "-",     "ok  ok  ok  ok  ok  ok  401", None, "ogc.read"),
+    ("GET",   "/ogc/collections/issues/schema",       "-",     "ok  ok  ok  ok  ok  ok  401", None, "ogc.read"),
+    ("GET",   "/ogc/collections/issues/items",        "-",     "ok  ok  ok  ok  ok  ok  401", None, "ogc.read"),
+    ("GET",   "/ogc/collections/stations/items",      "-",     "ok  ok  ok  ok  ok  ok  401", None, "ogc.read"),
+    ("GET",   "/ogc/collections/issues/items/{issue_id}", "own",   "ok ok ok ok  ok  ok  401", None, "ogc.read"),
+    ("GET",   "/ogc/collections/issues/items/{issue_id}", "other", "ok 404 ok 404 ok 404 401", None, "ogc.read"),
+    ("GET",   "/ogc/collections/visits/items/{visit}", "own",  "ok  ok  ok  ok  ok  ok  401", None, "ogc.read"),
+    ("GET",   "/ogc/collections/visits/items/{visit}", "other", "ok 404 ok  404 ok  404 401", None, "ogc.read"),
+    ("GET",   "/ogc/collections/followups/items/{followup}", "own",   "ok ok ok ok ok ok 401", None, "ogc.read"),
+    ("GET",   "/ogc/collections/followups/items/{followup}", "other", "ok 404 ok 404 ok 404 401", None, "ogc.read"),
+    # --- Open311 GeoReport v2 (GeoReport answers 403 for a missing api_key) ----------------------
+    ("GET",   "/open311/v2/discovery.json",           "-",     "ok  ok  ok  ok  ok  ok  ok",  None, None),
+    ("GET",   "/open311/v2/discovery",                "-",     "ok  ok  ok  ok  ok  ok  ok",  None, None),
+    ("GET",   "/open311/v2/services.json",            "-",     "ok  ok  ok  ok  ok  ok  ok",  None, None),
+    ("GET",   "/open311/v2/services",                 "-",     "ok  ok  ok  ok  ok  ok  ok",  None, None),
+    ("GET",   "/open311/v2/services/roads.json",      "-",     "ok  ok  ok  ok  ok  ok  ok",  None, None),
+    ("GET",   "/open311/v2/nothing-here",             "-",     "404 404 404 404 404 404 404", None, None),
+    ("GET",   "/open311/v2/requests.json",            "-",     "ok  ok  ok  ok  ok  ok  403", None, "issues.view"),
+    ("GET",   "/open311/v2/requests",                 "-",     "ok  ok  ok  ok  ok  ok  403", None, "issues.view"),
+    ("GET",   "/open311/v2/requests/{issue}.json",    "own",   "ok  ok  ok  ok  ok  ok  403", None, "issues.view"),
+    ("GET",   "/open311/v2/requests/{issue}.json",    "other", "ok  404 ok  404 ok  404 403", None, "issues.view"),
+    ("POST",  "/open311/v2/requests.json",            "-",     "ok  ok  ok  ok  ok  403 403",
+     {"api_key": "{api_key}", "service_code": "roads", "lat": OWN_LAT, "long": OWN_LON, "description": "路灯坏了"},
+     "issues.report"),
+    ("POST",  "/open311/v2/requests",                 "-",     "ok  ok  ok  ok  ok  403 403",
+     {"api_key": "{api_key}", "service_code": "roads", "lat": OWN_LAT, "long": OWN_LON, "description": "路灯坏了"},
+     "issues.report"),
+    # --- open to everyone, by design ------------------------------------------------------------
+    ("GET",   "/login",                               "-",     "ok  ok  ok  ok  ok  ok  ok",  None, None),
+    ("POST",  "/lang/en",                             "-",     "ok  ok  ok  ok  ok  ok  ok",  {}, None),
+    ("GET",   "/sw.js",                               "-",     "ok  ok  ok  ok  ok  ok  ok",  None, None),
+    ("GET",   "/api/v1/openapi.json",                 "-",     "ok  ok  ok  ok  ok  ok  ok",  None, None),
+]
+# fmt: on
+
+#: URL rules with no matrix row, and why
+UNLISTED = {
+    "/static/<path:filename>": "the app's own scripts, styles and vendored Leaflet: public files",
+}
+
+
+def _cells():
+    for method, path, scope, expected, body, action in MATRIX:
+        outcomes = expected.split()
+        assert len(outcomes) == len(ROLES), (method, path, scope)
+        for role, outcome in zip(ROLES, outcomes, strict=True):
+            yield pytest.param(
+                method,
+                path,
+                scope,
+                role,
+                outcome,
+                body,
+                action,
+                id=f"{method} {path} [{scope}] {role}",
+            )
+
+
+def _fill(value, world, scope: str, role: str):
+    """Put the world's ids into a path or body template."""
+    if isinstance(value, dict):
+        return {k: _fill(v, world, scope, role) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, world, scope, role) for v in value]
+    if not isinstance(value, str) or "{" not in value:
+        return value
+
+    def one(match):
+        name = match.group(1)
+        if name == "api_key":
+            return world.secrets.get(role, "")
+        if name == "token":
+            return str(
+                world.ids["token", role if scope == "own" and role != "anon" else "leader_t2"]
+            )
+        return str(world.ids[name, scope if scope != "-" else "own"])
+
+    return re.sub(r"\{(\w+)\}", one, value)
+
+
+def request_cell(clients, world, method, path, scope, role, body):
+    client = clients[role]
+    if role != "anon":  # sign in again: a cell may have signed out (or out everywhere)
+        with client.session_transaction() as session:
+            session["_user_id"] = f"{world.users[role]}:0"
+            session["_fresh"] = True
+    url = _fill(path, world, scope, role)
+    kwargs: dict = {"headers": dict(ORIGIN)}
+    if callable(body):
+        kwargs["data"] = body()
+        kwargs["content_type"] = "multipart/form-data"
+    elif body is not None:
+        filled = _fill(body, world, scope, role)
+        if url.startswith("/api/"):
+            kwargs["json"] = filled
+        else:
+            kwargs["data"] = filled
+    return client.open(url, method=method, **kwargs)
+
+
+def outcome_of(response) -> str:
+    status = response.status_code
+    if status in (301, 302, 303, 307, 308):
+        return "in" if "/login" in response.headers.get("Location", "") else "ok"
+    if 200 <= status < 300:
+        return "ok"
+    return str(status)
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    """The policy actions a request asks about (every `can`, also inside `require`)."""
+    seen: list[str] = []
+    original = policy.can
+
+    def recording(user, action, obj=None):
+        seen.append(action)
+        return original(user, action, obj)
+
+    monkeypatch.setattr(policy, "can", recording)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "scope", "role", "expected", "body", "action"), list(_cells())
+)
+def test_cell(cell, clients, asked, method, path, scope, role, expected, body, action):
+    response = request_cell(clients, cell, method, path, scope, role, body)
+    got = outcome_of(response)
+    detail = response.get_data(as_text=True)[:300] if got != expected else ""
+    response.close()
+    assert got == expected, f"{method} {path} [{scope}] as {role}: {response.status_code} {detail}"
+    if action and role != "anon" and expected not in ("404", "401", "in"):
+        # the row's action is what the route really asked (not just what the table claims)
+        assert action in asked, f"{method} {path} never asked the policy {action!r}: {asked}"
+
+
+# --- the matrix covers the app ------------------------------------------------------------------
+def _rule_of(app, method: str, path: str) -> str:
+    adapter = app.url_map.bind("localhost")
+    rule, _ = adapter.match(path.split("?")[0].format_map(_Any()), method=method, return_rule=True)
+    return rule.rule
+
+
+class _Any(dict):
+    def __missing__(self, key):
+        return "1"
+
+
+def test_every_url_rule_has_a_row(_app):
+    """A new route without a matrix row (or a reason in UNLISTED) fails here."""
+    covered = {_rule_of(_app, method, path) for method, path, *_ in MATRIX}
+    missing = sorted(
+        r.rule for r in _app.url_map.iter_rules() if r.rule not in covered | set(UNLISTED)
+    )
+    assert not missing, f"routes with no row in MATRIX: {missing}"
+
+
+def test_every_policy_action_is_exercised():
+    """Each action the policy knows is named by at least one matrix row."""
+    named = {action for *_, action in MATRIX if action}
+    unused = sorted(set(policy.known_actions()) - named)
+    assert not unused, f"policy actions no matrix row exercises: {unused}"
+    unknown = sorted(named - set(policy.known_actions()) - policy.PUBLIC)
+    assert not unknown, f"matrix rows name actions the policy does not know: {unknown}"
