@@ -9,7 +9,7 @@ Bearer-token write needs no such check.
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, g, request, url_for
 from flask_login import current_user
 from flask_smorest import Blueprint
 
@@ -53,6 +53,14 @@ def register_blueprint(app: Flask, blueprint: Blueprint, **options) -> None:
     csrf.exempt(blueprint)
     options.setdefault("url_prefix", f"/api/v1{blueprint.url_prefix or ''}")
     api.register_blueprint(blueprint, **options)
+
+
+def next_page_url(endpoint: str, more: bool, offset: int, limit: int) -> str | None:
+    """The `next` link of a list page: the same query at the next offset (None on the last page)."""
+    if not more:
+        return None
+    query = {k: v for k, v in request.args.items() if k != "offset"}
+    return url_for(endpoint, _external=True, **query, offset=offset + limit)
 
 
 def api_login_required():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, url_for
+from flask import Flask, url_for
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
@@ -192,10 +192,7 @@ def list_followups(args):
     policy.require(current_user, "followups.view")
     limit, offset = args["limit"], args["offset"]
     rows, more = queries.followups(scope_from(args), args.get("state"), limit, offset)
-    next_url = None
-    if more:
-        query = {k: v for k, v in request.args.items() if k != "offset"}
-        next_url = url_for(".list_followups", _external=True, **query, offset=offset + limit)
+    next_url = api_area.next_page_url(".list_followups", more, offset, limit)
     return {"items": [item(r) for r in rows], "next": next_url}
 
 

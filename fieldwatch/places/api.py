@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, url_for
+from flask import Flask
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -69,11 +69,10 @@ def history(args):
     lon, lat = parse_lonlat(args["lon"], args["lat"])
     limit, offset = args["limit"], args["offset"]
     place = place_history(current_user, lon, lat, args["radius"], limit, offset)
-    next_url = None
-    if place.more:
-        query = {k: v for k, v in request.args.items() if k != "offset"}
-        next_url = url_for(".history", _external=True, **query, offset=offset + limit)
-    return {"items": place.items, "next": next_url}
+    return {
+        "items": place.items,
+        "next": api_area.next_page_url(".history", place.more, offset, limit),
+    }
 
 
 def register_routes(app: Flask) -> None:
