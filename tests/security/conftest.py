@@ -39,11 +39,34 @@ def jpeg() -> io.BytesIO:
     return io.BytesIO(sample_image())
 
 
+def _walk(reporter, office, unit_staff, unit: str, title: str, status: str, lon, lat):
+    """Report a problem (with a resident's contact) and walk it to `status`."""
+    from fieldwatch.issues import services as issues
+
+    issue, _ = issues.report_issue(
+        reporter,
+        title=title,
+        category="roads",
+        lon=lon,
+        lat=lat,
+        contact_name="王大爷",
+        contact_phone="13800000000",
+    )
+    steps = ("accepted", "in_progress", "resolved")
+    for step in steps[: steps.index(status) + 1] if status in steps else ():
+        if step == "accepted":
+            issues.transition(issue, "accepted", office)
+        elif step == "in_progress":
+            issues.transition(issue, "in_progress", office, unit=unit)
+        else:  # class A: a look-back is scheduled
+            issues.transition(issue, "resolved", unit_staff, answer_class="A", note="已修复")
+    return issue
+
+
 def _build(world: World) -> None:
     from fieldwatch.areas.services import upsert_area
     from fieldwatch.auth.services import create_user, issue_token
     from fieldwatch.extensions import db
-    from fieldwatch.issues import services as issues
     from fieldwatch.models import Category, Followup, Unit
     from fieldwatch.photos.services import attach_photo
     from fieldwatch.stations.services import create_station
@@ -92,30 +115,21 @@ def _build(world: World) -> None:
     reporter = {"own": users["member"], "other": users["member_t2"]}
     for scope in ("own", "other"):
         lon, lat = SPOT[scope]
-        staff, unit_staff = users["admin"], users["unit" if scope == "own" else "unit_other"]
+        unit_staff = users["unit" if scope == "own" else "unit_other"]
 
-        def report(title: str, status: str, n: int):
-            issue, _ = issues.report_issue(
+        def report(
+            title: str, status: str, n: int, scope=scope, lon=lon, lat=lat, staff=unit_staff
+        ):
+            return _walk(
                 reporter[scope],
-                title=title,
-                category="roads",
-                lon=lon + n * 0.001,
-                lat=lat,
-                contact_name="王大爷",
-                contact_phone="13800000000",
+                users["admin"],
+                staff,
+                UNIT_OF[scope],
+                title,
+                status,
+                lon + n * 0.001,
+                lat,
             )
-            if status == "reported":
-                return issue
-            issues.transition(issue, "accepted", staff)
-            if status == "accepted":
-                return issue
-            issues.transition(issue, "in_progress", staff, unit=UNIT_OF[scope])
-            if status == "in_progress":
-                return issue
-            issues.transition(
-                issue, "resolved", unit_staff, answer_class="A", note="已修复"
-            )  # class A: a look-back is scheduled
-            return issue
 
         reported = report("路灯不亮", "reported", 1)
         working = report("井盖松动", "in_progress", 2)

@@ -32,7 +32,7 @@ import pytest
 
 from fieldwatch import clock, policy
 
-from .conftest import SPOT, T1, T2, jpeg
+from .conftest import SPOT, T2, jpeg
 
 ROLES = ("admin", "leader", "leader_county", "member", "supervisor", "unit", "anon")
 ORIGIN = {"Origin": "http://localhost"}
