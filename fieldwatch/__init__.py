@@ -49,6 +49,11 @@ def _init_extensions(app: Flask) -> None:
     from fieldwatch.extensions import api, babel, csrf, db, login, migrate
 
     db.init_app(app)
+    with app.app_context():
+        from fieldwatch import pool
+
+        for engine in db.engines.values():
+            pool.install(engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     login.init_app(app)

@@ -41,7 +41,8 @@ def from_environment() -> dict:
         "INSTANCE": str(folder),
         "SECRET_KEY": _env("SECRET_KEY") or _secret_key(folder),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # no pre-ping (a round trip per request): fieldwatch.pool checks the socket instead
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "FIELDWATCH_TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),
         "UPLOAD_FOLDER": str(folder / "uploads"),
         "MAX_PHOTO_BYTES": int(_env("MAX_PHOTO_MB", "15")) * 1024 * 1024,

@@ -256,14 +256,16 @@ def revoke_token(token_id: int, user: User) -> None:
 
 
 def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None)
+    """Return the active user holding this unrevoked token, in one statement (every API call)."""
+    return db.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == _hash_token(token),
+            ApiToken.revoked_at.is_(None),
+            User.active,
         )
     )
-    if row is None or not row.user.active:
-        return None
-    return row.user
 
 
 def _throttle_row(key: str) -> LoginThrottle:

@@ -1,0 +1,111 @@
+"""What one request costs the database: statements per call on the hot paths.
+
+A statement count is behaviour, not timing: each statement is a round trip, and the
+per-request cost at province scale (docs/performance.md) is mostly round trips. These
+tests pin the counts so that a lazy load or an extra lookup cannot slip back in.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+#: the test isolation's own bookkeeping (fieldwatch never sends these itself)
+SAVEPOINTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
+@pytest.fixture
+def statements(app):
+    """Collect the SQL statements the app sends while a test runs (savepoints left out)."""
+    from fieldwatch.extensions import db
+
+    seen: list[str] = []
+    connection = db.engines[None]  # the test's connection (tests/conftest.py patches it in)
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        text = " ".join(statement.split())
+        if not text.upper().startswith(SAVEPOINTS):
+            seen.append(text)
+
+    event.listen(connection, "before_cursor_execute", record)
+    yield seen
+    event.remove(connection, "before_cursor_execute", record)
+
+
+def test_token_request_is_one_statement(client, make_user, token_for, statements):
+    user = make_user("leader")
+    login, headers = user.login, token_for(user)
+    statements.clear()
+    response = client.get("/api/v1/me", headers=headers)
+    assert len(statements) == 1, statements  # token and user together, nothing lazy
+    assert response.status_code == 200 and response.get_json()["login"] == login
+
+
+def test_session_request_is_one_statement(client, login_as, statements):
+    login = login_as("member").login
+    statements.clear()
+    response = client.get("/api/v1/me")
+    assert len(statements) == 1, statements
+    assert response.status_code == 200 and response.get_json()["login"] == login
+
+
+def test_revoked_token_and_disabled_user_are_refused(app, client, make_user, token_for, statements):
+    from fieldwatch.auth.services import revoke_token
+    from fieldwatch.extensions import db
+    from fieldwatch.models import ApiToken
+
+    revoked_user, disabled_user = make_user("member"), make_user("member")
+    revoked, disabled = token_for(revoked_user), token_for(disabled_user)
+    assert client.get("/api/v1/me", headers=revoked).status_code == 200
+    token_id = db.session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == revoked_user.id))
+    revoke_token(token_id, revoked_user)
+    disabled_user.active = False  # set_active would also revoke; this check must hold alone
+    db.session.commit()
+    statements.clear()
+    for headers in (revoked, disabled, {"Authorization": "Bearer fw_nonsense"}):
+        response = client.get("/api/v1/me", headers=headers)
+        assert response.status_code == 401
+    assert len(statements) == 3
+
+
+# --- the pool: a connection the server closed is replaced without a failed request --
+def test_pool_replaces_a_connection_the_server_closed(database_url):
+    from fieldwatch import pool
+
+    engine = sa.create_engine(database_url, pool_size=1, max_overflow=0)
+    pool.install(engine)
+    try:
+        with engine.connect() as conn:
+            first = conn.scalar(sa.text("SELECT pg_backend_pid()"))
+        # the connection now waits in the pool; the server ends it (a restart, an admin)
+        with sa.create_engine(database_url, poolclass=sa.pool.NullPool).connect() as admin:
+            assert admin.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # the goodbye reaches the socket
+            raw = engine.pool._pool.queue[0].dbapi_connection
+            if pool._closed_by_server(raw):
+                break
+            time.sleep(0.02)
+        with engine.connect() as conn:  # no OperationalError: a fresh connection
+            second = conn.scalar(sa.text("SELECT pg_backend_pid()"))
+        assert second != first
+    finally:
+        engine.dispose()
+
+
+def test_pool_keeps_a_live_connection(database_url):
+    from fieldwatch import pool
+
+    engine = sa.create_engine(database_url, pool_size=1, max_overflow=0)
+    pool.install(engine)
+    try:
+        pids = set()
+        for _ in range(3):
+            with engine.connect() as conn:
+                pids.add(conn.scalar(sa.text("SELECT pg_backend_pid()")))
+        assert len(pids) == 1  # no reconnect, no ping: the same backend each time
+    finally:
+        engine.dispose()
