@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from fieldwatch import clock, policy
+from fieldwatch import clock, datacache, policy
 from fieldwatch.coverage import queries
 from fieldwatch.errors_core import ValidationError
 
@@ -38,4 +39,12 @@ def coverage(args):
     as_of = args.get("as_of") or clock.today()
     since = args.get("visited_since")
     check_period(as_of, since)
-    return queries.coverage_by_township(as_of, since, args.get("township")).as_json()
+    township = args.get("township")
+    # the province's answer is ~1 MB of JSON: keep the text with the answer it came from
+    body = datacache.coverage.get(
+        ("json", as_of, since, township),
+        lambda: current_app.json.dumps(
+            queries.coverage_by_township(as_of, since, township).as_json()
+        ),
+    )
+    return current_app.response_class(body + "\n", mimetype="application/json")

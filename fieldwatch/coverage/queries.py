@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import text
 
-from fieldwatch import clock
+from fieldwatch import clock, datacache
 from fieldwatch.extensions import db
 
 DEFAULT_PERIOD_DAYS = 90
@@ -50,16 +50,15 @@ _STATUS = f"""
     )
 """
 
-_BY_TOWNSHIP = text(
-    f"""
+_BY_TOWNSHIP_SQL = f"""
     WITH scope AS MATERIALIZED (
-        SELECT t.id FROM areas t
+        SELECT t.id, t.code, t.name, t.kind FROM areas t
         WHERE t.level = 'township' AND (CAST(:township AS text) IS NULL OR t.code = :township)
     ),
     villages AS MATERIALIZED (
         SELECT v.id, v.code, v.name, COALESCE(v.kind, 'village') AS kind, v.parent_id
         FROM areas v
-        WHERE v.level = 'village' AND v.parent_id IN (SELECT id FROM scope)
+        WHERE v.level = 'village' __IN_SCOPE__
     ),
     {_STATUS},
     per_township AS (
@@ -88,13 +87,19 @@ _BY_TOWNSHIP = text(
            COALESCE(p.covered, 0) AS covered,
            COALESCE(p.visited, 0) AS visited,
            COALESCE(p.uncovered, '[]'::json) AS uncovered
-    FROM areas t
-    JOIN scope ON scope.id = t.id
+    FROM scope t
     LEFT JOIN per_township p ON p.parent_id = t.id
     LEFT JOIN platforms pl ON pl.township_id = t.id
     ORDER BY t.code
     """
-)
+# one township: its villages through the parent_id index; the whole province: every
+# village by level (one index range, not 1,500 probes)
+_BY_TOWNSHIP = {
+    True: text(
+        _BY_TOWNSHIP_SQL.replace("__IN_SCOPE__", "AND v.parent_id IN (SELECT id FROM scope)")
+    ),
+    False: text(_BY_TOWNSHIP_SQL.replace("__IN_SCOPE__", "")),
+}
 
 _VILLAGES = text(
     f"""
@@ -228,9 +233,19 @@ def _params(as_of: date, since: date | None) -> dict:
 def coverage_by_township(
     as_of: date, since: date | None = None, township: str | None = None
 ) -> Coverage:
-    """Return each township's coverage on `as_of` (one township's with `township`) and totals."""
+    """Return each township's coverage on `as_of` (one township's with `township`) and totals.
+
+    Kept per process until a place, station, visit or look-back is written
+    (`coverage_version`, see fieldwatch/datacache.py).
+    """
+    return datacache.coverage.get(
+        ("coverage", as_of, since, township), lambda: _coverage_by_township(as_of, since, township)
+    )
+
+
+def _coverage_by_township(as_of: date, since: date | None, township: str | None) -> Coverage:
     params = _params(as_of, since) | {"township": township}
-    rows = db.session.execute(_BY_TOWNSHIP, params).all()
+    rows = db.session.execute(_BY_TOWNSHIP[township is not None], params).all()
     townships = [
         TownshipCoverage(
             code=r.code,

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import text
 
+from fieldwatch import datacache
 from fieldwatch.extensions import db
 from fieldwatch.map import queries as mapq
 from fieldwatch.map.queries import Reader
@@ -146,9 +147,12 @@ def issues_tile(
 ) -> bytes:
     """Return a tile of open problems; below zoom 12, counts per cell."""
     if z < 12 and mapq.tallies.usable(reader, None, None):
-        # counted per village beforehand (issue_tallies): a few ms where counting took seconds
+        # counted per village beforehand (issue_tallies), and kept until a problem is written
         params = _tile_params(z, x, y, reader, today, 0.0)
-        return mapq.tallies.tile(params, tile_bounds_3857(z, x, y), CELLS, EXTENT)
+        return datacache.tiles.get(
+            ("issues", z, x, y, reader.township_id, today),
+            lambda: mapq.tallies.tile(params, tile_bounds_3857(z, x, y), CELLS, EXTENT),
+        )
     layer = mapq.PointLayer(
         mapq.ISSUES.name,
         mapq.ISSUES.points.replace("__STATUS__", f"i.{mapq.OPEN}"),
