@@ -8,6 +8,7 @@ writes, under --out, the files at the paths they are installed to:
     etc/systemd/system/fieldwatch.service            the web app (gunicorn)
     etc/systemd/system/fieldwatch-notify.{service,timer}   notifications every 5 min
     etc/systemd/system/fieldwatch-backup.{service,timer}   a backup every night
+    etc/systemd/system/fieldwatch-privacy.{service,timer}  erase expired contacts daily
     etc/nginx/sites-available/fieldwatch.conf        TLS in front, static files
     etc/fieldwatch/env                               settings (EnvironmentFile)
 
@@ -34,6 +35,8 @@ TARGETS = {
     "fieldwatch-notify.timer": "etc/systemd/system/fieldwatch-notify.timer",
     "fieldwatch-backup.service": "etc/systemd/system/fieldwatch-backup.service",
     "fieldwatch-backup.timer": "etc/systemd/system/fieldwatch-backup.timer",
+    "fieldwatch-privacy.service": "etc/systemd/system/fieldwatch-privacy.service",
+    "fieldwatch-privacy.timer": "etc/systemd/system/fieldwatch-privacy.timer",
     "nginx-fieldwatch.conf": "etc/nginx/sites-available/fieldwatch.conf",
     "env": "etc/fieldwatch/env",
 }

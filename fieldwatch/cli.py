@@ -147,7 +147,12 @@ def _register_feature_commands() -> None:
     """Let areas add their commands (areas import, backup, notify ...)."""
     import importlib
 
-    for module in ("fieldwatch.areas.cli", "fieldwatch.backup", "fieldwatch.notify.cli"):
+    for module in (
+        "fieldwatch.areas.cli",
+        "fieldwatch.backup",
+        "fieldwatch.notify.cli",
+        "fieldwatch.privacy.cli",
+    ):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

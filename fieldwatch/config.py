@@ -48,6 +48,8 @@ def from_environment() -> dict:
         "MAX_PHOTO_BYTES": int(_env("MAX_PHOTO_MB", "15")) * 1024 * 1024,
         "MAX_CONTENT_LENGTH": (int(_env("MAX_PHOTO_MB", "15")) * 4 + 2) * 1024 * 1024,
         "ONSITE_DISTANCE_M": float(_env("ONSITE_DISTANCE_M", "200")),
+        #: days after a problem ends before its resident's contact is erased (PIPL)
+        "CONTACT_RETENTION_DAYS": int(_env("CONTACT_RETENTION_DAYS", "365")),
         "BASEMAP": _env("BASEMAP", ""),
         "TIANDITU_KEY": _env("TIANDITU_KEY", ""),
         "TILE_URL": _env("TILE_URL", ""),

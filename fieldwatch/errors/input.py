@@ -89,6 +89,7 @@ def _check_body() -> None:
         _check_pairs(request.get_data(cache=True), "form")
     elif mimetype == "multipart/form-data":
         for name, value in request.form.items(multi=True):
+            name, value = name or "", value or ""  # a part whose header could not be read
             # undecodable bytes come out as U+FFFD or as escaped surrogates
             if _undecoded(name) or _undecoded(value):
                 raise BadInput(400, NOT_UTF8, name)

@@ -24,6 +24,8 @@ UNITS = (
     "fieldwatch-notify.timer",
     "fieldwatch-backup.service",
     "fieldwatch-backup.timer",
+    "fieldwatch-privacy.service",
+    "fieldwatch-privacy.timer",
 )
 
 
@@ -73,7 +75,7 @@ def rendered(tmp_path_factory) -> Path:
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert len(result.stdout.split()) == 7
+    assert len(result.stdout.split()) == 9
     return root
 
 

@@ -34,6 +34,8 @@ def test_no_server_errors(case, admin_headers):
     response = case.call(headers=admin_headers)
     case.validate_response(response, checks=(not_a_server_error,))
     assert "Traceback" not in response.text
-    if response.status_code >= 400 and response.headers.get("Content-Type", "").startswith("application/json"):
+    if response.status_code >= 400 and response.headers.get("Content-Type", "").startswith(
+        "application/json"
+    ):
         body = response.json()
         assert {"error", "message", "errors"} <= set(body), body
