@@ -20,7 +20,7 @@ class AreaListQuery(Schema):
     level = fields.String(validate=validate.OneOf(AREA_LEVELS))
     parent = fields.String(metadata={"description": "the parent's 12-digit code"})
     limit = fields.Integer(load_default=500, validate=validate.Range(1, 5000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
 
 
 class PointQuery(Schema):

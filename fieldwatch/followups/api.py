@@ -210,7 +210,7 @@ def schedule(body):
             raise NotFound(f"没有这个问题: {body['issue_id']} (no such issue)")
     elif body.get("visit_id") is not None:
         visit = db.session.get(Visit, body["visit_id"])
-        if visit is None:
+        if visit is None or not policy.can(current_user, "visits.view", visit):
             raise NotFound("没有这个走访 (no such visit)")
     else:
         raise DomainValidationError(

@@ -72,7 +72,7 @@ class IssueListQuery(Schema):
     overdue = fields.Boolean(load_default=False)
     q = Text(metadata={"description": "words in the title or the ref"})
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
 
 
 class IssueBody(Schema):
@@ -184,7 +184,7 @@ class IssueTransitionBody(Schema):
 
 class CodeListQuery(Schema):
     limit = fields.Integer(load_default=500, validate=validate.Range(1, 1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
 
 
 class CodeListPage(Schema):
@@ -205,6 +205,43 @@ def _scope_kwargs(user) -> dict:
     return policy.issue_rows(user)
 
 
+#: what a report cannot set, whoever sends it: the lifecycle (status, unit, due date,
+#: answer class, duplicate), the server (ref, source, reporter = the signed-in user) and
+#: the point (village and township are found from lon/lat, never taken from the client)
+NOT_ON_REPORT = (
+    "status",
+    "unit",
+    "due_on",
+    "answer_class",
+    "duplicate_of",
+    "ref",
+    "source",
+    "reporter",
+    "reporter_id",
+    "township",
+    "township_code",
+    "village_code",
+    "area_id",
+)
+#: priority "urgent" is the office's triage (leaders, supervisors, admin)
+PRIORITY_SETTERS = policy.STAFF
+
+
+def _refuse_fields(data: dict, user) -> None:
+    """422 with a field error for each value this user may not set on a report."""
+    errors = {
+        name: ["不能在上报时设定，由办理流程决定 (set by the lifecycle, not by a report)"]
+        for name in NOT_ON_REPORT
+        if name in data
+    }
+    if data.get("priority") not in (None, "", "normal") and user.role not in PRIORITY_SETTERS:
+        errors["priority"] = [
+            "只有领导、督办和办公室可以设定紧急程度 (only staff set the priority)"
+        ]
+    if errors:
+        raise ValidationError("这些内容不能由您设定 (fields you may not set)", errors)
+
+
 def _load_body(schema: Schema) -> dict:
     """Parse a JSON or form body: 400 if unparseable, 422 with field errors if invalid."""
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
@@ -215,6 +252,8 @@ def _load_body(schema: Schema) -> dict:
             raise _BadRequest("请求体不是有效的 JSON (body is not valid JSON)")
         if not isinstance(data, dict):
             raise ValidationError("需要一个 JSON 对象 (a JSON object)", {"_schema": ["需要对象"]})
+    if isinstance(schema, IssueBody):
+        _refuse_fields(data, current_user)
     try:
         return schema.load(data)
     except marshmallow.ValidationError as exc:

@@ -251,6 +251,7 @@ def transition(
     values = _required(
         move,
         issue,
+        actor,
         note=note,
         unit=unit,
         due_on=due_on,
@@ -261,7 +262,7 @@ def transition(
     return _apply(issue, move, actor, values, note or reason, followup, data or {})
 
 
-def _required(move: Move, issue: Issue, **given) -> dict:
+def _required(move: Move, issue: Issue, actor, **given) -> dict:
     errors: dict[str, list[str]] = {}
     values: dict = {}
     need = set(move.requires)
@@ -298,6 +299,13 @@ def _required(move: Move, issue: Issue, **given) -> dict:
             try:
                 target = get_issue(given["duplicate_of"])
             except NotFound:
+                target = None
+            # one the actor may not see does not exist for them (no probing other townships)
+            if (
+                target is not None
+                and actor is not None
+                and not policy.can(actor, "issues.view", target)
+            ):
                 target = None
         if target is None:
             errors["duplicate_of"] = ["请指定重复的问题 (the issue it duplicates)"]

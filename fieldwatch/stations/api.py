@@ -25,7 +25,7 @@ class StationListQuery(Schema):
     status = fields.String(load_default="all", validate=validate.OneOf(("open", "closed", "all")))
     bbox = fields.String(metadata={"description": "minlon,minlat,maxlon,maxlat"})
     limit = fields.Integer(load_default=500, validate=validate.Range(1, 5000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
 
 
 class StationBody(Schema):

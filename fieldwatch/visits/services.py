@@ -191,12 +191,20 @@ def _leader(value, actor, errors: dict) -> int | None:
     return user.id
 
 
-def _station(value, errors: dict) -> Station | None:
+def _station(value, errors: dict, actor=None) -> Station | None:
     if value in (None, ""):
         return None
     station = db.session.get(Station, int(value)) if str(value).isdigit() else None
     if station is None:
         errors["station_id"] = [f"没有这个站点: {value} (no such station)"]
+    elif (
+        actor is not None
+        and station.township_id is not None
+        and not policy.in_scope(actor, station.township_id)
+    ):
+        # a township's leader plans at their own township's stations
+        errors["station_id"] = ["这个站点不在您的乡镇 (the station is outside your township)"]
+        return None
     return station
 
 
@@ -303,7 +311,7 @@ def _apply(visit: Visit, actor, values: dict, creating: bool) -> None:
         changes["leader_id"] = _leader(values.get("leader_id"), actor, errors)
     station = None
     if creating or "station_id" in values:
-        station = _station(values.get("station_id"), errors)
+        station = _station(values.get("station_id"), errors, actor)
         changes["station_id"] = station.id if station else None
     if creating or "participants" in values:
         changes["participants"] = _participants(values.get("participants"), errors)

@@ -95,6 +95,7 @@ def _build(world: World) -> None:
         "leader_t2": ("leader", T2, None),
         "member_t2": ("member", T2, None),
         "unit_other": ("unit", None, "transport"),
+        "supervisor_t1": ("supervisor", T1, None),
     }
     users = {}
     for key, (role, township, unit) in people.items():
@@ -232,7 +233,7 @@ def cell(world):
 def clients(_app, world):
     """One signed-in test client per role (session cookie), and one anonymous."""
     out = {}
-    for role in ("admin", "leader", "leader_county", "member", "supervisor", "unit", "anon"):
+    for role in [*world.users, "anon"]:
         client = _app.test_client()
         if role != "anon":
             with client.session_transaction() as session:

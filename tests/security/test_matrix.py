@@ -32,7 +32,7 @@ import pytest
 
 from fieldwatch import clock, policy
 
-from .conftest import SPOT, T2, jpeg
+from .conftest import SPOT, T1, T2, jpeg
 
 ROLES = ("admin", "leader", "leader_county", "member", "supervisor", "unit", "anon")
 ORIGIN = {"Origin": "http://localhost"}
@@ -391,3 +391,129 @@ def test_every_policy_action_is_exercised():
     assert not unused, f"policy actions no matrix row exercises: {unused}"
     unknown = sorted(named - set(policy.known_actions()) - policy.PUBLIC)
     assert not unknown, f"matrix rows name actions the policy does not know: {unknown}"
+
+
+# --- fields a role may not set, and ids from another township (IDOR) ----------------------------
+#: (who, method, path, scope, body, status, the field named in the error, or None)
+#: A report never sets what the lifecycle or the server decides (422 naming the field, for
+#: everyone); the priority is the office's triage; ids from another township are refused
+#: as unknown (422 on the field) or not found (404), never used.
+# fmt: off
+FIELDS = [
+    ("member",  "POST", "/api/v1/issues", "-", {**NEW_ISSUE, "status": "closed"},         422, "status"),
+    ("member",  "POST", "/api/v1/issues", "-", {**NEW_ISSUE, "unit": "water"},            422, "unit"),
+    ("member",  "POST", "/api/v1/issues", "-", {**NEW_ISSUE, "due_on": "2030-01-01"},     422, "due_on"),
+    ("member",  "POST", "/api/v1/issues", "-", {**NEW_ISSUE, "answer_class": "A"},        422, "answer_class"),
+    ("member",  "POST", "/api/v1/issues", "-", {**NEW_ISSUE, "priority": "urgent"},       422, "priority"),
+    ("member",  "POST", "/api/v1/issues", "-", {**NEW_ISSUE, "reporter_id": 1},           422, "reporter_id"),
+    ("member",  "POST", "/api/v1/issues", "-", {**NEW_ISSUE, "township_code": T2},        422, "township_code"),
+    ("member",  "POST", "/api/v1/issues", "-", {**NEW_ISSUE, "village_code": "512099002001"}, 422, "village_code"),
+    ("member",  "POST", "/api/v1/issues", "-", {**NEW_ISSUE, "ref": "FW-2026-999999"},    422, "ref"),
+    ("admin",   "POST", "/api/v1/issues", "-", {**NEW_ISSUE, "status": "closed"},         422, "status"),
+    ("leader",  "POST", "/api/v1/issues", "-", {**NEW_ISSUE, "priority": "urgent"},       201, None),
+    ("member",  "POST", "/api/v1/issues", "-", {**NEW_ISSUE, "priority": "normal"},       201, None),
+    # a unit resolves its own work, but does not hand it to another unit (转办 is the office's)
+    ("unit",    "POST", "/api/v1/issues/{issue}/transitions", "own",
+     {"to": "in_progress", "unit": "transport"},                                            403, None),
+    # another township's problem is no duplicate target for a township's leader
+    ("leader",  "POST", "/api/v1/issues/{issue}/transitions", "own",
+     {"to": "duplicate", "duplicate_of": "{other_issue}"},                                  422, "duplicate_of"),
+    ("county",  "POST", "/api/v1/issues/{issue}/transitions", "own",
+     {"to": "duplicate", "duplicate_of": "{other_issue}"},                                  200, None),
+    # visits: another township's station or problem
+    ("leader",  "POST", "/api/v1/visits", "-",
+     {"title": "协商", "form": "meeting", "planned_for": "2099-02-01", "station_id": "{other_station}"}, 422, "station_id"),
+    ("leader",  "POST", "/api/v1/visits", "-",
+     {"title": "协商", "form": "meeting", "planned_for": "2099-02-01", "station_id": "{own_station}"},   201, None),
+    ("leader",  "PATCH", "/api/v1/visits/{visit}", "own", {"issue_ids": ["{other_issue}"]},  422, "issue_ids"),
+    ("leader",  "POST", "/api/v1/visits/{visit}/hold", "own",
+     {"actions": [{"issue_id": "{other_issue}", "to": "accepted"}]},                        422, "actions.0.issue_id"),
+    # look-backs: a township's supervisor schedules only what they may see
+    ("sup_t1",  "POST", "/api/v1/followups", "-", {"visit_id": "{other_visit}", "due_on": "2099-01-01"}, 404, None),
+    ("sup_t1",  "POST", "/api/v1/followups", "-", {"issue_id": "{other_resolved}", "due_on": "2099-01-01"}, 404, None),
+    ("sup_t1",  "POST", "/api/v1/followups", "-", {"issue_id": "{own_resolved}", "due_on": "2099-01-01"}, 201, None),
+    ("member",  "PATCH", "/api/v1/followups/{followup}", "own", {"assignee": "mx_member"},  403, None),
+]
+# fmt: on
+WHO = {"county": "leader_county", "sup_t1": "supervisor_t1"}
+
+
+def _fill_ids(value, world):
+    """`{other_issue}`, `{own_station}`…: an object of a named scope, whatever the row's scope."""
+    if isinstance(value, dict):
+        return {k: _fill_ids(v, world) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill_ids(v, world) for v in value]
+    if isinstance(value, str):
+        found = re.fullmatch(r"\{(own|other)_(\w+)\}", value)
+        if found:
+            return world.ids[found.group(2), found.group(1)]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path", "scope", "body", "status", "field"),
+    [pytest.param(*row, id=f"{row[0]} {row[1]} {row[2]} {sorted(row[4])}") for row in FIELDS],
+)
+def test_fields_and_ids(cell, clients, who, method, path, scope, body, status, field):
+    role = WHO.get(who, who)
+    response = request_cell(clients, cell, method, path, scope, role, _fill_ids(body, cell))
+    data = response.get_json(silent=True) or {}
+    assert response.status_code == status, data
+    if field:
+        assert field in data["errors"], data
+        assert data["errors"][field] and all(data["errors"][field]), data
+
+
+def test_the_report_form_ignores_fields_it_does_not_have(cell, clients):
+    """The page form has no status, township or reporter: sent anyway, they change nothing."""
+    from fieldwatch.extensions import db
+    from fieldwatch.models import Area, Issue
+
+    form = {**NEW_ISSUE, "title": "表单注入", "status": "closed", "township": T2}
+    form.update(reporter_id=str(cell.users["admin"]), priority="urgent", unit="water")
+    response = request_cell(clients, cell, "POST", "/issues/new", "-", "member", form)
+    assert response.status_code == 302
+    issue = db.session.scalar(db.select(Issue).where(Issue.title == "表单注入"))
+    assert issue.status == "reported" and issue.priority == "normal" and issue.unit_id is None
+    assert issue.reporter_id == cell.users["member"]
+    assert db.session.get(Area, issue.township_id).code == T1  # from the point, not the form
+
+
+def test_a_unit_resolving_cannot_move_the_work_elsewhere(cell, clients):
+    """Resolve ignores a `unit` (DESIGN: each move takes what it requires); the unit stays."""
+    from fieldwatch.extensions import db
+    from fieldwatch.models import Issue, Unit
+
+    body = {**RESOLVE, "unit": "transport"}
+    response = request_cell(
+        clients, cell, "POST", "/api/v1/issues/{issue}/transitions", "own", "unit", body
+    )
+    assert response.status_code == 200, response.get_json()
+    issue = db.session.get(Issue, cell.ids["issue_id", "own"])
+    assert issue.status == "resolved"
+    assert db.session.get(Unit, issue.unit_id).code == "water"
+
+
+def test_the_schedule_form_shows_nothing_of_another_townships_problem(cell, clients):
+    other = request_cell(
+        clients,
+        cell,
+        "GET",
+        f"/followups/new?issue={cell.ids['resolved', 'other']}",
+        "-",
+        "supervisor_t1",
+        None,
+    )
+    own = request_cell(
+        clients,
+        cell,
+        "GET",
+        f"/followups/new?issue={cell.ids['resolved', 'own']}",
+        "-",
+        "supervisor_t1",
+        None,
+    )
+    assert other.status_code == own.status_code == 200
+    assert "积水严重" in own.get_data(as_text=True)  # the problem's title, shown for one's own
+    assert "积水严重" not in other.get_data(as_text=True)
