@@ -380,7 +380,20 @@ def run_loads(chosen, rows, ctx: Context, sql_conn, opts: Options, log) -> list[
 
 
 # --- TiPg side by side ------------------------------------------------------------------------
-TIPG_ITEM_PROPS = "ref,title,status,category_id,priority,created_at"
+#: TiPg gets the columns behind every property fieldwatch's OGC items carry (ids where
+#: fieldwatch joins codes and names; not the reporter's id or a resident's contact)
+TIPG_ITEM_PROPS = (
+    "ref,title,description,category_id,status,priority,source,address,area_id,township_id,"
+    "unit_id,due_on,answer_class,accuracy_m,location_source,observed_at,created_at,updated_at,"
+    "accepted_at,resolved_at,closed_at,reopen_count,duplicate_of_id"
+)
+#: and on tiles the columns of fieldwatch's tile properties, open problems only as ours
+TIPG_TILE_QUERY = urlencode(
+    {
+        "properties": "ref,title,status,category_id,priority,due_on,reopen_count",
+        "filter": "status IN ('reported','accepted','in_progress','resolved')",
+    }
+)
 
 
 def _comparison_bbox(sql_conn, centre) -> tuple[tuple, int]:
@@ -451,8 +464,8 @@ def _compare(ctx: Context, tipg: servers.Server, sql_conn, opts: Options, log) -
             {
                 "name": f"tile {z}/{x}/{y}",
                 "fw": f"/tiles/issues/{z}/{x}/{y}.pbf",
-                "tipg": f"/collections/public.issues/tiles/WebMercatorQuad/{z}/{x}/{y}"
-                + "?properties=status,category_id",
+                "tipg": f"/collections/public.issues/tiles/WebMercatorQuad/{z}/{x}/{y}?"
+                + TIPG_TILE_QUERY,
                 "sql": scenarios._tile(z, x, y),
             }
         )

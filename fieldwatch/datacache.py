@@ -1,7 +1,8 @@
 """Per-process caches of costly answers, valid while a database sequence stands still.
 
-Triggers move a sequence (`issue_tallies_version` for open problems,
-`coverage_version` for stations, visits, look-backs and places) on every write
+Triggers move a sequence (`issue_tallies_version` for open problems' counts,
+`issues_version` for any write to problems or categories, `coverage_version` for
+stations, visits, look-backs and places) on every write
 that can change an answer, so an entry made at version v is good until the
 sequence moves on. Sequences are not transactional: a writer moves one before it
 commits, so an answer computed in that instant could be kept under the new
@@ -77,5 +78,7 @@ class VersionedCache:
 
 #: low-zoom issue tiles (a few hundred bytes to a few KB each)
 tiles = VersionedCache("issue_tallies_version", max_entries=2048, max_age=60.0)
+#: issue tiles from zoom 12 on (points with their properties), any reader's scope
+issue_tiles = VersionedCache("issues_version", max_entries=2048, max_age=60.0)
 #: coverage answers per (as_of, since, township); the province's is ~1 MB
 coverage = VersionedCache("coverage_version", max_entries=64, max_age=300.0)

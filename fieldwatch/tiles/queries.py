@@ -160,8 +160,13 @@ def issues_tile(
         mapq.ISSUES.flags,
         mapq.ISSUES.cluster_below,
     )
-    return point_tile(
-        layer, z, x, y, reader, today, 12, statuses=None, category=None, english=english
+    # kept until a problem or category is written (issues_version); who reads decides the rows
+    key = ("issues", z, x, y, reader.township_id, reader.unit_id, english, today)
+    return datacache.issue_tiles.get(
+        key,
+        lambda: point_tile(
+            layer, z, x, y, reader, today, 12, statuses=None, category=None, english=english
+        ),
     )
 
 
