@@ -42,6 +42,10 @@ def check_known(args, kind: str) -> None:
             raise BadParameter(name, f"只支持 CRS84 (only {CRS84})")
 
 
+#: beyond any real collection, well inside PostgreSQL's bigint
+MAX_OFFSET = 1_000_000_000
+
+
 def limit(value: str | None) -> int:
     """Return the page size: default 100, a larger value than the maximum counts as the maximum."""
     if value in (None, ""):
@@ -64,6 +68,8 @@ def offset(value: str | None) -> int:
         raise BadParameter("offset", "必须是非负整数 (a non-negative integer)") from None
     if number < 0:
         raise BadParameter("offset", "必须是非负整数 (a non-negative integer)")
+    if number > MAX_OFFSET:  # PostgreSQL's OFFSET is a bigint; nothing is that far anyway
+        raise BadParameter("offset", f"最大 {MAX_OFFSET} (at most {MAX_OFFSET})")
     return number
 
 

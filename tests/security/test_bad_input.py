@@ -419,3 +419,128 @@ def test_schemathesis_finding_multipart_part_with_an_unreadable_name(client, adm
             content_type="multipart/form-data; boundary=B",
         )
         assert_json_error(response, (400, 404, 422))
+
+
+# --- paging and the open standards' query parameters ----------------------------------
+HUGE = "1779596508235663409152"  # past a bigint (schemathesis found GET /api/v1/areas?offset=...)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/v1/areas?offset={HUGE}",
+        f"/api/v1/areas?limit={HUGE}",
+        f"/api/v1/issues?offset={HUGE}",
+        f"/api/v1/stations?offset={HUGE}",
+        f"/api/v1/followups?offset={HUGE}",
+        f"/api/v1/visits?offset={HUGE}",
+        f"/api/v1/map/layers/issues?bbox=104,30,104.1,30.1&zoom=14&offset={HUGE}",
+        "/api/v1/issues?offset=-1",
+        "/api/v1/issues?limit=0",
+        "/api/v1/issues/nearby?lon=104&lat=30&radius=1e308",
+        "/api/v1/issues/nearby?lon=104&lat=30&radius=-5",
+    ],
+)
+def test_huge_and_negative_paging_is_422(client, admin, url):
+    assert_json_error(client.get(url), (400, 422))
+
+
+OGC_BAD = [
+    "limit=0", "limit=-1", "limit=abc", "limit=1e3", "limit=%00",
+    "offset=-1", f"offset={HUGE}", "offset=x",
+    "bbox=1,2,3", "bbox=NaN,0,1,1", "bbox=0,0,1,Infinity", "bbox=-200,0,1,1", "bbox=170,0,-170,1",
+    "bbox=0,10,1,5", "bbox=1e308,0,1,1",
+    "datetime=yesterday", "datetime=2026-13-01T00:00:00Z", "datetime=2026-03-01/2026-01-01",
+    "datetime=2026-01-01T25:00:00Z/..", f"datetime={'9' * 40}",
+    "f=xml", "bbox-crs=EPSG:3857", "crs=EPSG:4326x", "filter=status='x'", "filter-lang=cql2-text",
+    "unknown=1", "status=%ED%A0%80",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("query", OGC_BAD)
+@pytest.mark.parametrize("collection", ["issues", "followups"])
+def test_ogc_items_query_parameters(client, admin, collection, query):
+    response = client.get(f"/ogc/collections/{collection}/items?{query}")
+    body = assert_json_error(response, (400, 422))
+    assert body["errors"] or body["message"]
+
+
+def test_ogc_limit_above_the_maximum_counts_as_the_maximum(client, admin):
+    response = client.get(f"/ogc/collections/issues/items?limit={HUGE}")
+    assert response.status_code == 200
+    assert client.get("/ogc/collections/issues/items?datetime=../..").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/ogc/collections/issues/items/abc", "/ogc/collections/issues/items/-1",
+     f"/ogc/collections/issues/items/{HUGE}", "/ogc/collections/nope/items",
+     "/ogc/collections/issues/items/1.5", "/ogc/collections/townships/items/%ED%A0%80"],
+)  # fmt: skip
+def test_ogc_bad_ids_are_4xx(client, admin, url):
+    assert_json_error(client.get(url), (400, 404, 422))
+
+
+OPEN311_GET_BAD = [
+    "status=maybe", "start_date=yesterday", "end_date=2026-13-01", "start_date=2026-03-01T00:00:00Z&end_date=2026-01-01T00:00:00Z",
+    "start_date=2020-01-01T00:00:00Z&end_date=2026-01-01T00:00:00Z", f"start_date={'9' * 40}",
+    "service_request_id=%00", "service_code=%FF",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("query", OPEN311_GET_BAD)
+def test_open311_request_list_parameters(client, make_user, token_for, small_county, query):
+    from fieldwatch.auth.services import issue_token
+    from fieldwatch.extensions import db
+
+    key = issue_token(make_user("member"))
+    db.session.commit()
+    response = client.get(f"/open311/v2/requests.json?api_key={key}&{query}")
+    assert_json_error(response, (400, 422))
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"service_code": "nope", "lat": "30.05", "long": "104.02"},
+        {"service_code": "", "lat": "30.05", "long": "104.02"},
+        {"service_code": "roads", "lat": "", "long": ""},
+        {"service_code": "roads", "lat": "30.05"},
+        {"service_code": "roads", "lat": "30.05", "long": "104.02", "description": "长" * 200_000},
+        {"service_code": "roads", "lat": "30.05", "long": "104.02", "client_id": "c" * 500},
+        {"service_code": "roads", "lat": "30.05", "long": "104.02", "phone": "9" * 500},
+        {"service_code": "roads", "lat": "30.05", "long": "104.02", "first_name": "名" * 500},
+        {"service_code": "roads", "lat": "30.05", "long": "104.02", "email": "x@" * 300},
+    ],
+)
+def test_open311_post_fields(client, make_user, small_county, form):
+    from fieldwatch.auth.services import issue_token
+    from fieldwatch.extensions import db
+
+    key = issue_token(make_user("member"))
+    db.session.commit()
+    response = client.post("/open311/v2/requests.json", data={"api_key": key, **form})
+    assert_json_error(response, (400, 422))
+
+
+@pytest.mark.parametrize(
+    "url", ["/open311/v2/requests/nope.json", "/open311/v2/services/nope.json",
+            "/open311/v2/requests/FW-2026-000001.xml", f"/open311/v2/requests/{HUGE}.json"]
+)  # fmt: skip
+def test_open311_unknown_things(client, url):
+    assert_json_error(client.get(url), (400, 403, 404))
+
+
+@pytest.mark.parametrize(
+    "tile",
+    [
+        "issues/99/0/0",
+        "issues/3/8/0",
+        "issues/3/-1/0",
+        f"issues/{HUGE}/0/0",
+        "issues/a/b/c",
+        "nope/1/0/0",
+    ],
+)
+def test_tile_addresses(client, admin, tile):
+    assert_json_error(client.get(f"/tiles/{tile}.pbf"), (400, 404, 422))
