@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from shapely.geometry import Point, box
@@ -64,6 +65,7 @@ def _walk(reporter, office, unit_staff, unit: str, title: str, status: str, lon,
 
 
 def _build(world: World) -> None:
+    from fieldwatch import clock
     from fieldwatch.areas.services import upsert_area
     from fieldwatch.auth.services import create_user, issue_token
     from fieldwatch.extensions import db
@@ -142,6 +144,7 @@ def _build(world: World) -> None:
         followup = db.session.scalar(
             db.select(Followup).where(Followup.issue_id == resolved.id, Followup.done_at.is_(None))
         )
+        followup.due_on = clock.today() - timedelta(days=2)  # overdue: on every board and list
         world.ids["followup", scope] = followup.id
         photo, _ = attach_photo(working, jpeg(), reporter[scope])
         world.ids["photo", scope] = photo.id

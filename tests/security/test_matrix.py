@@ -517,3 +517,36 @@ def test_the_schedule_form_shows_nothing_of_another_townships_problem(cell, clie
     assert other.status_code == own.status_code == 200
     assert "积水严重" in own.get_data(as_text=True)  # the problem's title, shown for one's own
     assert "积水严重" not in other.get_data(as_text=True)
+
+
+# --- lists show only rows in scope ------------------------------------------------------------
+#: every list, export and layer that carries problems, walked as each township-scoped or
+#: unit-scoped person: their own township's (or unit's) problem is there, the other's is not
+ROWS_LISTS = [
+    "/api/v1/issues",
+    "/issues",
+    "/issues?format=csv",
+    "/api/v1/followups",
+    "/followups/",
+    "/followups/?format=csv",
+    "/ogc/collections/issues/items",
+    "/ogc/collections/followups/items",
+    "/open311/v2/requests.json",
+    "/api/v1/map/layers/issues?bbox=104,30,104.2,30.1&zoom=16",
+    "/api/v1/map/search?q=FW-",
+]
+#: lists whose own rows depend on the person (a to-do list): only "nothing of the other's"
+ROWS_PERSONAL = ["/todos/"]
+
+
+@pytest.mark.parametrize("role", ["leader", "member", "unit"])
+@pytest.mark.parametrize("path", ROWS_LISTS + ROWS_PERSONAL)
+def test_lists_hold_only_rows_in_scope(cell, clients, path, role):
+    response = request_cell(clients, cell, "GET", path, "-", role, None)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    own = [cell.ids[kind, "own"] for kind in ("issue", "resolved")]
+    other = [cell.ids[kind, "other"] for kind in ("issue", "resolved", "reported")]
+    if path not in ROWS_PERSONAL:
+        assert any(ref in body for ref in own), f"{path}: none of {own} shown to {role}"
+    assert not [ref for ref in other if ref in body], f"{path} shows another township's rows"
