@@ -34,7 +34,11 @@ def _mapping_from_form(headers: list[str]) -> dict[str, int | None]:
     mapping: dict[str, int | None] = {}
     for name in ledger.FIELDS:
         value = request.form.get(f"map-{name}", "")
-        mapping[name] = int(value) if value.isdigit() and int(value) < len(headers) else None
+        mapping[name] = (
+            int(value)
+            if value.isascii() and value.isdigit() and int(value) < len(headers)
+            else None
+        )
     return mapping
 
 

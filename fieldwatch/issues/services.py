@@ -32,7 +32,8 @@ MAX_TEXT = 5000
 def get_issue(ident: int | str, lock: bool = False) -> Issue:
     """Return the issue by id or ref (FW-…), or raise NotFound."""
     query = select(Issue)
-    if isinstance(ident, int) or (isinstance(ident, str) and ident.isdigit()):
+    # isascii: "¹".isdigit() is true, yet int() refuses it
+    if isinstance(ident, int) or (isinstance(ident, str) and ident.isascii() and ident.isdigit()):
         query = query.where(Issue.id == int(ident))
     else:
         query = query.where(Issue.ref == str(ident).strip().upper())

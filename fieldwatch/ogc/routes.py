@@ -288,7 +288,7 @@ def item(collection_id: str, feature_id: str):
 
 
 def _feature_id(layer: Layer, feature_id: str) -> int | None:
-    if feature_id.isdigit() and len(feature_id) < 18:
+    if feature_id.isascii() and feature_id.isdigit() and len(feature_id) < 18:
         return int(feature_id)
     if layer.id == "issues":
         from fieldwatch.issues.services import get_issue

@@ -93,7 +93,7 @@ def find_requests(
         conditions.append("i.township_id = :scope_township")
         params["scope_township"] = limits["township_id"]
     if refs is not None:
-        ids = [r for r in refs if r.isdigit()]
+        ids = [r for r in refs if r.isascii() and r.isdigit() and len(r) < 10]  # an integer id
         conditions.append("(i.ref = ANY(:refs) OR i.id = ANY(CAST(:ids AS integer[])))")
         params.update(refs=[r.upper() for r in refs], ids=[int(r) for r in ids])
     else:

@@ -544,3 +544,38 @@ def test_open311_unknown_things(client, url):
 )
 def test_tile_addresses(client, admin, tile):
     assert_json_error(client.get(f"/tiles/{tile}.pbf"), (400, 404, 422))
+
+
+# "¹".isdigit() is true but int() refuses it (schemathesis: GET /api/v1/issues/%C2%B9 was a 500)
+ODD_DIGITS = [
+    "%C2%B9",
+    "%EF%BC%91",
+    "%D9%A1",
+    HUGE,
+]  # superscript one, full-width 1, Arabic-Indic 1
+
+
+@pytest.mark.parametrize("ident", ODD_DIGITS)
+def test_digits_that_are_not_ascii_or_too_long_as_ids(client, admin, ident):
+    for url in (
+        f"/api/v1/issues/{ident}",
+        f"/ogc/collections/issues/items/{ident}",
+        f"/issues/{ident}",
+        f"/api/v1/map/search?q={ident}",
+    ):
+        response = client.get(url, headers={"Accept": "application/json"})
+        assert response.status_code in (200, 400, 404, 422), (url, response.status_code)
+        assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("ident", ODD_DIGITS)
+def test_odd_digits_in_open311_request_ids(client, make_user, small_county, ident):
+    from fieldwatch.auth.services import issue_token
+    from fieldwatch.extensions import db
+
+    key = issue_token(make_user("member"))
+    db.session.commit()
+    response = client.get(f"/open311/v2/requests.json?api_key={key}&service_request_id={ident}")
+    assert response.status_code in (200, 400, 404), response.get_data(as_text=True)
+    response = client.get(f"/open311/v2/requests/{ident}.json?api_key={key}")
+    assert response.status_code in (400, 404), response.get_data(as_text=True)

@@ -45,7 +45,7 @@ def search(q: str, reader: Reader, limit: int = 10) -> list[dict]:
     if not q:
         return []
     like = _like(q)
-    number = q.lstrip("0") if q.isdigit() else None
+    number = q.lstrip("0") if q.isascii() and q.isdigit() else None
     rows = db.session.execute(
         text(_SEARCH),
         {
