@@ -37,6 +37,9 @@ def login():
     if form.validate_on_submit():
         ip = request.remote_addr
         if services.locked_until([f"login:{form.login.data.lower()}", f"ip:{ip}"]):
+            # a refused attempt during a lockout is a failure too: keep its trace
+            services.audit("login_locked", None, "user", None, {"login": form.login.data}, ip=ip)
+            db.session.commit()
             form.login.errors.append(_("尝试次数过多，请 15 分钟后再试。"))
             return render_template("auth/login.html", form=form), 429
         user = services.authenticate(form.login.data, form.password.data, ip)

@@ -253,6 +253,7 @@ def revoke_token(token_id: int, user: User) -> None:
     if token is None or token.user_id != user.id:
         raise NotFound("没有这个令牌 (no such token)")
     token.revoked_at = clock.now()
+    audit("token.revoke", user, "user", user.id, {"token_id": token.id, "name": token.name})
 
 
 def user_for_token(token: str) -> User | None:

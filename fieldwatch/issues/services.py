@@ -192,6 +192,13 @@ def report_issue(
             created_at=now,
         )
     )
+    audit(
+        "issue.status",
+        reporter,
+        "issue",
+        issue.id,
+        {"from": None, "to": "reported", "move": "report", "source": source},
+    )
     db.session.flush()
     signals.issue_reported.send(issue, actor=reporter)
     return issue, True
