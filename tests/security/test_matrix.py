@@ -550,3 +550,56 @@ def test_lists_hold_only_rows_in_scope(cell, clients, path, role):
     if path not in ROWS_PERSONAL:
         assert any(ref in body for ref in own), f"{path}: none of {own} shown to {role}"
     assert not [ref for ref in other if ref in body], f"{path} shows another township's rows"
+
+
+VISIT_LISTS = ["/api/v1/visits", "/visits/?month=2099-01", "/ogc/collections/visits/items"]
+
+
+def _visit_ids(path: str, response) -> set[int]:
+    if path.startswith("/visits/"):
+        return {
+            int(n) for n in re.findall(r'href="/visits/(\d+)"', response.get_data(as_text=True))
+        }
+    data = response.get_json()
+    return {int(row["id"]) for row in data.get("items") or data.get("features")}
+
+
+@pytest.mark.parametrize("role", ["leader", "member", "unit"])
+@pytest.mark.parametrize("path", VISIT_LISTS)
+def test_visit_lists_hold_only_visits_in_scope(cell, clients, path, role):
+    response = request_cell(clients, cell, "GET", path, "-", role, None)
+    assert response.status_code == 200
+    found = _visit_ids(path, response)
+    assert cell.ids["visit", "own"] in found and cell.ids["visit", "other"] not in found
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/visits/candidates?bbox=104,30,104.2,30.1",
+        f"/api/v1/visits/candidates?township={T2}",
+        "/api/v1/visits/batches?bbox=104,30,104.2,30.1",
+    ],
+)
+def test_the_planner_offers_only_the_leaders_township(cell, clients, path):
+    response = request_cell(clients, cell, "GET", path, "-", "leader", None)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert not [s for s in ("issue", "resolved", "reported") if cell.ids[s, "other"] in body]
+    if "township=" not in path:
+        assert cell.ids["issue", "own"] in body
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_other"), [("leader", False), ("member", False), ("unit", False), ("admin", True)]
+)
+def test_a_places_history_holds_only_rows_in_scope(cell, clients, role, sees_other):
+    def issues_at(scope: str) -> set[int]:
+        lon, lat = SPOT[scope]
+        path = f"/api/v1/places/history?lon={lon + 0.002}&lat={lat}&radius=500"
+        response = request_cell(clients, cell, "GET", path, "-", role, None)
+        assert response.status_code == 200
+        return {i["id"] for i in response.get_json()["items"] if i["type"] == "issue"}
+
+    assert cell.ids["issue_id", "own"] in issues_at("own")
+    assert (cell.ids["issue_id", "other"] in issues_at("other")) is sees_other
