@@ -56,6 +56,7 @@ PAGE_RESOLVE = {"move": "resolve", "answer_class": "A", "note": "已修复"}
 FINDING = {"finding": "solved", "lon": OWN_LON + 0.003, "lat": OWN_LAT, "note": "已修好"}
 NEW_ISSUE = {"title": "路面塌陷", "category": "roads", "lon": OWN_LON, "lat": OWN_LAT}
 STATION = {"name": "新站点", "kind": "rural", "lon": OWN_LON, "lat": OWN_LAT}
+MEETING = {"title": "停车难协商", "form": "meeting", "planned_for": "2099-03-01"}
 
 #: (method, path, scope, "admin leader county member super unit anon", body, action)
 #: `body` is JSON for /api/ paths and form data elsewhere (a callable for fresh files);
@@ -88,9 +89,13 @@ MATRIX = [
      {"password": "another-pass-2026"}, "admin.users"),
     ("GET",   "/admin/categories",                    "-",     "ok  403 403 403 403 403 in",  None, "admin.lists"),
     ("GET",   "/admin/categories/new",                "-",     "ok  403 403 403 403 403 in",  None, "admin.lists"),
+    ("POST",  "/admin/categories/new",               "-",     "ok  403 403 403 403 403 in",
+     {"code": "bridges", "name": "桥梁", "deadline_days": 30, "lookback_days": 30, "duplicate_radius_m": 100, "active": "y"},
+     "admin.lists"),
     ("GET",   "/admin/categories/{category}",         "own",   "ok  403 403 403 403 403 in",  None, "admin.lists"),
     ("GET",   "/admin/units",                         "-",     "ok  403 403 403 403 403 in",  None, "admin.lists"),
     ("GET",   "/admin/units/new",                     "-",     "ok  403 403 403 403 403 in",  None, "admin.lists"),
+    ("POST",  "/admin/units/new",                    "-",     "ok  403 403 403 403 403 in",  {"code": "mx_gas", "name": "燃气公司", "township": ""}, "admin.lists"),
     ("GET",   "/admin/units/{unit}",                  "own",   "ok  403 403 403 403 403 in",  None, "admin.lists"),
     ("GET",   "/admin/basemap",                       "-",     "ok  403 403 403 403 403 in",  None, "admin.lists"),
     ("GET",   "/admin/audit",                         "-",     "ok  403 403 403 403 403 in",  None, "admin.audit"),
@@ -98,6 +103,7 @@ MATRIX = [
     ("GET",   "/admin/notifications",                 "-",     "ok  403 403 403 403 403 in",  None, "admin.audit"),
     ("POST",  "/admin/notifications/999999/requeue",  "-",     "ok  403 403 403 403 403 in",  {}, "admin.audit"),
     ("GET",   "/admin/import",                        "-",     "ok  403 403 403 403 403 in",  None, "issues.import"),
+    ("POST",  "/admin/import",                       "-",     "422 403 403 403 403 403 in", {}, "issues.import"),
     ("GET",   "/admin/import/no-such-upload",         "-",     "404 403 403 403 403 403 in",  None, "issues.import"),
     ("POST",  "/admin/import/no-such-upload/cancel",  "-",     "404 403 403 403 403 403 in",  {}, "issues.import"),
     # --- places and stations ---------------------------------------------------------------
@@ -105,13 +111,16 @@ MATRIX = [
     ("GET",   "/areas/{township}",                    "own",   "ok  ok  ok  ok  ok  ok  in",  None, "areas.view"),
     ("GET",   "/areas/{township}",                    "other", "ok  ok  ok  ok  ok  ok  in",  None, "areas.view"),
     ("GET",   "/areas/import",                        "-",     "ok  403 403 403 403 403 in",  None, "areas.import"),
+    ("POST",  "/areas/import",                       "-",     "422 403 403 403 403 403 in", {"level": "township"}, "areas.import"),
     ("GET",   "/api/v1/areas",                        "-",     "ok  ok  ok  ok  ok  ok  401", None, "areas.view"),
     ("GET",   "/api/v1/areas/at?lon=104.02&lat=30.05", "-",    "ok  ok  ok  ok  ok  ok  401", None, "areas.view"),
     ("GET",   "/stations/",                           "-",     "ok  ok  ok  ok  ok  ok  in",  None, "stations.view"),
     ("GET",   "/stations/{station}",                  "own",   "ok  ok  ok  ok  ok  ok  in",  None, "stations.view"),
     ("GET",   "/stations/{station}",                  "other", "ok  ok  ok  ok  ok  ok  in",  None, "stations.view"),
     ("GET",   "/stations/new",                        "-",     "ok  403 403 403 403 403 in",  None, "stations.edit"),
+    ("POST",  "/stations/new",                       "-",     "ok  403 403 403 403 403 in",  STATION, "stations.edit"),
     ("GET",   "/stations/{station}/edit",             "own",   "ok  403 403 403 403 403 in",  None, "stations.edit"),
+    ("POST",  "/stations/{station}/edit",            "own",   "ok  403 403 403 403 403 in",  STATION, "stations.edit"),
     ("GET",   "/api/v1/stations",                     "-",     "ok  ok  ok  ok  ok  ok  401", None, "stations.view"),
     ("GET",   "/api/v1/stations/{station}",           "other", "ok  ok  ok  ok  ok  ok  401", None, "stations.view"),
     ("POST",  "/api/v1/stations",                     "-",     "ok  403 403 403 403 403 401", STATION, "stations.edit"),
@@ -157,12 +166,15 @@ MATRIX = [
     # --- visits (现场协商) ----------------------------------------------------------------------
     ("GET",   "/visits/",                             "-",     "ok  ok  ok  ok  ok  ok  in",  None, "visits.view"),
     ("GET",   "/visits/plan",                         "-",     "ok  ok  ok  403 403 403 in",  None, "visits.plan"),
+    ("POST",  "/visits/plan",                        "-",     "ok  ok  ok  403 403 403 in",  MEETING, "visits.plan"),
     ("GET",   "/visits/{visit}",                      "own",   "ok  ok  ok  ok  ok  ok  in",  None, "visits.view"),
     ("GET",   "/visits/{visit}",                      "other", "ok  404 ok  404 ok  404 in",  None, "visits.view"),
     ("GET",   "/visits/{visit}/print",                "own",   "ok  ok  ok  ok  ok  ok  in",  None, "visits.view"),
     ("GET",   "/visits/{visit}/print",                "other", "ok  404 ok  404 ok  404 in",  None, "visits.view"),
     ("GET",   "/visits/{visit}/edit",                 "own",   "ok  ok  ok  403 403 403 in",  None, "visits.plan"),
     ("GET",   "/visits/{visit}/edit",                 "other", "ok  404 ok  404 403 404 in",  None, "visits.plan"),
+    ("POST",  "/visits/{visit}/edit",                "own",   "ok  ok  ok  403 403 403 in",  MEETING, "visits.plan"),
+    ("POST",  "/visits/{visit}/edit",                "other", "ok  404 ok  404 403 404 in",  MEETING, "visits.plan"),
     ("POST",  "/visits/{visit}/hold",                 "own",   "ok  ok  ok  403 403 403 in",  {"opinions": "同意"}, "visits.hold"),
     ("POST",  "/visits/{visit}/hold",                 "other", "ok  404 ok  404 403 404 in",  {"opinions": "同意"}, "visits.hold"),
     ("POST",  "/visits/{visit}/cancel",               "own",   "ok  ok  ok  403 403 403 in",  {"reason": "下雨"}, "visits.cancel"),
