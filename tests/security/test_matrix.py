@@ -396,6 +396,35 @@ def test_every_url_rule_has_a_row(_app):
     assert not missing, f"routes with no row in MATRIX: {missing}"
 
 
+#: URL rules that ask the policy nothing, and why
+NO_POLICY = {
+    "/login": "the sign-in page, for everyone",
+    "/lang/<code>": "the interface language, for everyone",
+    "/logout": "one's own session",
+    "/logout/everywhere": "one's own sessions",
+    "/api/v1/me": "one's own profile",
+    "/sw.js": "the offline service worker script",
+    "/api/v1/openapi.json": "the API's description (no data)",
+    "/ogc": "the OGC landing page (no data)",
+    "/ogc/conformance": "the OGC conformance classes (no data)",
+    "/ogc/api": "the OGC API description (no data)",
+    "/open311/v2/discovery": "GeoReport's service description (no data)",
+    "/open311/v2/discovery.<fmt>": "GeoReport's service description (no data)",
+    "/open311/v2/services": "the categories as GeoReport services (no personal data)",
+    "/open311/v2/services.<fmt>": "the categories as GeoReport services (no personal data)",
+    "/open311/v2/services/<code>": "one category's definition (no personal data)",
+    "/open311/v2/<path:rest>": "GeoReport's not-found answer",
+}
+
+
+def test_every_route_asks_the_policy_or_says_why_not(_app):
+    """A row with an action proves (in test_cell) that the route really asks it."""
+    asking = {_rule_of(_app, method, path) for method, path, *_, action in MATRIX if action}
+    silent = {_rule_of(_app, method, path) for method, path, *_ in MATRIX} - asking
+    assert sorted(silent - set(NO_POLICY)) == []
+    assert sorted(set(NO_POLICY) - silent) == []  # the list stays true
+
+
 def test_every_policy_action_is_exercised():
     """Each action the policy knows is named by at least one matrix row."""
     named = {action for *_, action in MATRIX if action}
