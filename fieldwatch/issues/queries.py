@@ -102,7 +102,7 @@ def overdue_clause(today):
     return (Issue.status.in_(UNANSWERED)) & (Issue.due_on.is_not(None)) & (Issue.due_on < today)
 
 
-def list_issues(
+def list_conditions(
     scope: dict,
     *,
     statuses: list[str] | None = None,
@@ -113,13 +113,9 @@ def list_issues(
     bbox: tuple[float, float, float, float] | None = None,
     today=None,
     q: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list, int]:
-    """Return (issues, total) newest first, within the user's `scope` and the filters."""
+) -> list:
+    """Return the WHERE conditions of a list of issues: the user's `scope` and the filters."""
     from geoalchemy2 import functions as gf
-    from sqlalchemy import func, select
-    from sqlalchemy.orm import selectinload
 
     from fieldwatch.models import Issue
 
@@ -144,6 +140,17 @@ def list_issues(
     if q:
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conditions.append(Issue.title.ilike(like) | Issue.ref.ilike(like))
+    return conditions
+
+
+def list_issues(scope: dict, *, limit: int = 50, offset: int = 0, **filters) -> tuple[list, int]:
+    """Return (issues, total) newest first, within the user's `scope` and the filters."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import selectinload
+
+    from fieldwatch.models import Issue
+
+    conditions = list_conditions(scope, **filters)
     total = db.session.scalar(select(func.count(Issue.id)).where(*conditions))
     rows = db.session.scalars(
         select(Issue)
@@ -162,12 +169,72 @@ def list_issues(
     return list(rows), total
 
 
-def first_photos(issue_ids: list[int]) -> dict[int, int]:
-    """Return {issue_id: id of its first photo} for the given issues, in one query."""
-    if not issue_ids:
-        return {}
-    rows = db.session.execute(
-        text("SELECT issue_id, min(id) FROM photos WHERE issue_id = ANY(:ids) GROUP BY issue_id"),
-        {"ids": list(issue_ids)},
-    ).all()
-    return {issue_id: photo_id for issue_id, photo_id in rows}
+def _utc_iso(column: str) -> str:
+    """SQL: a timestamptz as Python's isoformat() of it in UTC (no fraction when it is 0)."""
+    local = f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+    return f"regexp_replace({local}, '\\.000000$', '') || '+00:00'"
+
+
+#: the list's properties: what identifies, places and moves a problem (the DESIGN.md
+#: contract's fields and filters), never the description or the names beside the codes
+_LIST_PROPERTIES = f"""
+    i.id, i.ref, i.title, i.status, i.priority,
+    (SELECT c.code FROM categories c WHERE c.id = i.category_id) AS category,
+    (SELECT v.code FROM areas v WHERE v.id = i.area_id) AS village_code,
+    (SELECT t.code FROM areas t WHERE t.id = i.township_id) AS township_code,
+    (SELECT u.code FROM units u WHERE u.id = i.unit_id) AS unit,
+    i.due_on,
+    COALESCE(i.status IN {UNANSWERED!r} AND i.due_on < %(today)s, false) AS overdue,
+    i.answer_class,
+    {_utc_iso("i.created_at")} AS created_at,
+    %(thumb_head)s || (SELECT min(ph.id) FROM photos ph WHERE ph.issue_id = i.id)
+        || %(thumb_tail)s AS thumb_url,
+    %(detail_head)s || i.ref || %(detail_tail)s AS url"""
+_CONTACTS = """,
+    (SELECT r.name FROM users r WHERE r.id = i.reporter_id) AS reporter,
+    i.contact_name, i.contact_phone"""
+
+
+def issue_features(
+    conditions: list, *, limit: int, offset: int, today, contacts: bool, urls: dict
+) -> list[str]:
+    """Return up to `limit` issues newest first as GeoJSON Feature texts (PostGIS writes them).
+
+    `GET /issues/<id>` has everything; a list has `_LIST_PROPERTIES`, and with
+    `contacts` the reporter's name and the resident's contact. `urls` gives the
+    detail and thumbnail URLs around the markers `{ref}` and `{photo}`. The page's ids
+    come first from the filters alone, then only those rows are rendered.
+    """
+    from sqlalchemy import select
+
+    from fieldwatch.counting import driver_sql
+    from fieldwatch.models import Issue
+
+    page = (
+        select(Issue.id, Issue.created_at)
+        .where(*conditions)
+        .order_by(Issue.created_at.desc(), Issue.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    page_sql, params = driver_sql(page)
+    properties = _LIST_PROPERTIES + (_CONTACTS if contacts else "")
+    sql = f"""
+        SELECT '{{"type":"Feature","id":' || i.id
+            || ',"geometry":' || ST_AsGeoJSON(i.location, 7)
+            || ',"properties":' || row_to_json(p)::text || '}}'
+        FROM ({page_sql}) page
+        JOIN issues i ON i.id = page.id
+        CROSS JOIN LATERAL (SELECT {properties}) p
+        ORDER BY page.created_at DESC, page.id DESC
+    """
+    detail_head, _, detail_tail = urls["detail"].partition("{ref}")
+    thumb_head, _, thumb_tail = urls["thumb"].partition("{photo}")
+    params.update(
+        today=today,
+        detail_head=detail_head,
+        detail_tail=detail_tail,
+        thumb_head=thumb_head,
+        thumb_tail=thumb_tail,
+    )
+    return [row[0] for row in db.session.connection().exec_driver_sql(sql, params)]

@@ -1,0 +1,117 @@
+"""`GET /api/v1/issues`: the list's features (written by PostGIS), paging and numberMatched."""
+
+import io
+
+from fieldwatch import counting
+from fieldwatch.photos.samples import sample_image
+
+SAME = {"Sec-Fetch-Site": "same-origin"}
+LIST_KEYS = {
+    "id",
+    "ref",
+    "title",
+    "status",
+    "priority",
+    "category",
+    "village_code",
+    "township_code",
+    "unit",
+    "due_on",
+    "overdue",
+    "answer_class",
+    "created_at",
+    "thumb_url",
+    "url",
+}
+CONTACT_KEYS = {"reporter", "contact_name", "contact_phone"}
+
+
+def report(client, **values):
+    body = {"title": "下水道堵塞", "category": "drainage", "lon": 104.02, "lat": 30.05}
+    body.update(values)
+    response = client.post("/api/v1/issues", json=body, headers=SAME)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_list_features_carry_the_list_properties_and_match_the_detail(
+    client, login_as, small_county
+):
+    login_as("member")
+    made = report(client, title="路灯不亮", description="长" * 4000, lon=104.0312345, lat=30.05)
+    ref = made["properties"]["ref"]
+    photo = client.post(
+        f"/api/v1/issues/{ref}/photos",
+        data={"photo": (io.BytesIO(sample_image()), "a.jpg")},
+        headers=SAME,
+    )
+    assert photo.status_code == 201
+    listed = client.get("/api/v1/issues")
+    assert listed.status_code == 200 and listed.mimetype == "application/json"
+    (feature,) = listed.json["features"]
+    props = feature["properties"]
+    assert set(props) == LIST_KEYS  # no description, no contacts for a member
+    detail = client.get(f"/api/v1/issues/{ref}").json
+    assert feature["id"] == detail["id"] and feature["type"] == "Feature"
+    assert feature["geometry"] == {"type": "Point", "coordinates": [104.0312345, 30.05]}
+    for key in LIST_KEYS - {"thumb_url"}:
+        assert props[key] == detail["properties"][key], key
+    assert props["thumb_url"] == photo.json["thumb_url"] == detail["properties"]["thumb_url"]
+    assert (props["village_code"], props["township_code"]) == ("512099001001", "512099001000")
+    assert "路灯不亮" in listed.get_data(as_text=True)  # UTF-8, not \\u escapes
+    login_as("leader")
+    staff = client.get("/api/v1/issues").json["features"][0]["properties"]
+    assert set(staff) == LIST_KEYS | CONTACT_KEYS and staff["reporter"]
+
+
+def test_overdue_and_unit_in_the_list(client, login_as, small_county, freeze):
+    from datetime import UTC, datetime
+
+    freeze(datetime(2026, 3, 1, 2, 0, tzinfo=UTC))
+    login_as("leader")
+    ref = report(client)["properties"]["ref"]
+    move = lambda **body: client.post(f"/api/v1/issues/{ref}/transitions", json=body, headers=SAME)  # noqa: E731
+    assert move(to="accepted").status_code == 200
+    assert move(to="in_progress", unit="water", due_on="2026-03-05").status_code == 200
+    freeze(datetime(2026, 3, 9, 2, 0, tzinfo=UTC))
+    props = client.get("/api/v1/issues?overdue=true").json["features"][0]["properties"]
+    assert (props["unit"], props["due_on"], props["overdue"]) == ("water", "2026-03-05", True)
+    assert props == {
+        k: v
+        for k, v in client.get(f"/api/v1/issues/{ref}").json["properties"].items()
+        if k in props
+    }
+
+
+def test_pages_link_next_and_count_only_when_cheap(client, login_as, small_county, monkeypatch):
+    login_as("member")
+    refs = [report(client, title=f"问题{i}")["properties"]["ref"] for i in range(5)]
+    first = client.get("/api/v1/issues?limit=2").json
+    assert first["numberMatched"] == 5 and first["numberReturned"] == 2
+    assert [f["properties"]["ref"] for f in first["features"]] == refs[::-1][:2]  # newest first
+    seen = []
+    page = first
+    while True:
+        seen += [f["properties"]["ref"] for f in page["features"]]
+        nxt = [link["href"] for link in page["links"] if link["rel"] == "next"]
+        if not nxt:
+            break
+        page = client.get(nxt[0]).json
+    assert seen == refs[::-1]
+    assert page["numberMatched"] == 5  # the last page knows without counting
+    # past the cap there is no count, but still a next page
+    monkeypatch.setattr(counting, "CAP", 3)
+    capped = client.get("/api/v1/issues?limit=2").json
+    assert "numberMatched" not in capped
+    assert [link["rel"] for link in capped["links"]] == ["self", "next"]
+    exact = client.get("/api/v1/issues?limit=5").json
+    assert exact["numberMatched"] == 5 and len(exact["links"]) == 1
+
+
+def test_the_planner_estimate_skips_the_count(client, login_as, small_county, monkeypatch):
+    login_as("member")
+    for i in range(3):
+        report(client, title=f"问题{i}")
+    monkeypatch.setattr(counting, "SLACK", 0.0001)  # any estimate is then "too many"
+    body = client.get("/api/v1/issues?limit=2").json
+    assert "numberMatched" not in body and body["numberReturned"] == 2
