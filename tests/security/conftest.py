@@ -72,7 +72,7 @@ def _build(world: World) -> None:
     from fieldwatch.models import Category, Followup, Unit
     from fieldwatch.photos.services import attach_photo
     from fieldwatch.stations.services import create_station
-    from fieldwatch.visits.services import create_visit
+    from fieldwatch.visits.services import create_visit, hold
 
     county = upsert_area(
         "512099000000", "测试县", "county", None, None, box(104.0, 30.0, 104.2, 30.1)
@@ -176,6 +176,16 @@ def _build(world: World) -> None:
             )
         world.ids["visit", scope] = visit.id
         world.ids["township", scope] = township
+    # a meeting the county leader held at 东风's station, inviting nobody from the matrix
+    held = create_visit(
+        users["leader_county"],
+        title="县领导闭门协商议题",
+        form="meeting",
+        planned_for=clock.today().isoformat(),
+        station_id=world.ids["station", "own"],
+    )
+    hold(held, None, None, "同意", [], users["leader_county"])
+    world.ids["held_visit", "own"] = held.id
     world.ids["unit", "own"] = db.session.scalar(db.select(Unit.id).where(Unit.code == "water"))
     world.ids["user", "other"] = users["member_t2"].id
     world.ids["category", "own"] = db.session.scalar(

@@ -644,3 +644,12 @@ def test_a_places_history_holds_only_rows_in_scope(cell, clients, role, sees_oth
 
     assert cell.ids["issue_id", "own"] in issues_at("own")
     assert (cell.ids["issue_id", "other"] in issues_at("other")) is sees_other
+
+
+@pytest.mark.parametrize(("role", "sees"), [("member", False), ("unit", False), ("leader", True)])
+def test_a_station_page_names_only_the_visits_one_may_see(cell, clients, role, sees):
+    """A station lists the visits held there; a topic is shown only to who may see the visit."""
+    response = request_cell(clients, cell, "GET", "/stations/{station}", "own", role, None)
+    html = response.get_data(as_text=True)
+    assert 'id="station-visits"' in html
+    assert ("县领导闭门协商议题" in html) is sees
