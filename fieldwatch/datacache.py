@@ -11,11 +11,13 @@ entry lives at all). Each gunicorn worker has its own cache; nothing is shared.
 
 The cache is off when the app is testing (each test's writes are rolled back,
 and a rolled-back write leaves the sequence moved but the data unchanged) unless
-`FIELDWATCH_CACHE` is set true, as the cache's own tests do.
+the config's `FIELDWATCH_CACHE` is set true, as the cache's own tests do;
+`FIELDWATCH_CACHE=0` in the environment turns it off for a server.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -42,7 +44,9 @@ class VersionedCache:
 
     @staticmethod
     def enabled() -> bool:
-        return bool(current_app.config.get("FIELDWATCH_CACHE", not current_app.testing))
+        # FIELDWATCH_CACHE=0 in the environment turns it off (to measure the queries alone)
+        default = not current_app.testing and os.environ.get("FIELDWATCH_CACHE", "1") != "0"
+        return bool(current_app.config.get("FIELDWATCH_CACHE", default))
 
     def version(self) -> int:
         """Return how often the sequence has moved (one cheap round trip, no lock)."""
