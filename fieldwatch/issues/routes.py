@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from fieldwatch import clock, exports, policy
-from fieldwatch.errors_core import FieldwatchError, NotFound, ValidationError
+from fieldwatch.errors_core import FieldwatchError, Forbidden, NotFound, ValidationError
 from fieldwatch.extensions import db
 from fieldwatch.geo import lonlat_of
 from fieldwatch.issues import offline, present, queries, services
@@ -306,6 +306,9 @@ def move(issue_id: str):
         db.session.rollback()
         _put_errors(form, exc.errors)
         return _detail(issue, move_form=form, open_move=name, status=422)
+    except Forbidden:
+        db.session.rollback()
+        raise  # a move this role may not make is a 403, as in the API
     except FieldwatchError as exc:
         db.session.rollback()
         flash(exc.message, "danger")

@@ -456,6 +456,8 @@ FIELDS = [
     # a unit resolves its own work, but does not hand it to another unit (转办 is the office's)
     ("unit",    "POST", "/api/v1/issues/{issue}/transitions", "own",
      {"to": "in_progress", "unit": "transport"},                                            403, None),
+    ("unit", "POST", "/issues/{issue}/move", "own", {"move": "reassign", "unit": "transport"}, 403, None),
+    ("member", "POST", "/issues/{issue}/move", "own", {"move": "accept"}, 403, None),
     # another township's problem is no duplicate target for a township's leader
     ("leader",  "POST", "/api/v1/issues/{issue}/transitions", "own",
      {"to": "duplicate", "duplicate_of": "{other_issue}"},                                  422, "duplicate_of"),
