@@ -655,3 +655,23 @@ def test_a_station_page_names_only_the_visits_one_may_see(cell, clients, role, s
     html = response.get_data(as_text=True)
     assert 'id="station-visits"' in html
     assert ("县领导闭门协商议题" in html) is sees
+
+
+@pytest.mark.parametrize("action", policy.known_actions() + ["no.such.action"])
+def test_the_policy_fails_closed(action):
+    """Nobody signed in, a disabled account and an unknown action are refused, whatever the rule."""
+    from types import SimpleNamespace
+
+    from flask_login import AnonymousUserMixin
+
+    assert not policy.can(None, action)
+    assert not policy.can(AnonymousUserMixin(), action)
+    disabled = SimpleNamespace(
+        id=1, role="admin", township_id=None, unit_id=None, is_authenticated=True, active=False
+    )
+    assert not policy.can(disabled, action)
+    admin = SimpleNamespace(
+        id=1, role="admin", township_id=None, unit_id=None, is_authenticated=True, active=True
+    )
+    if action == "no.such.action":
+        assert not policy.can(admin, action)
