@@ -375,6 +375,36 @@ def test_cell(cell, clients, asked, method, path, scope, role, expected, body, a
         assert action in asked, f"{method} {path} never asked the policy {action!r}: {asked}"
 
 
+#: the machine interfaces, walked again with a Bearer token instead of the session cookie
+MACHINE = ("/api/", "/ogc", "/open311", "/tiles/")
+
+
+def _token_cells():
+    for param in _cells():
+        method, path, scope, role, outcome, body, action = param.values
+        if path.startswith(MACHINE) and role in ("leader", "member", "unit"):
+            yield pytest.param(*param.values, id=f"token {param.id}")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "scope", "role", "expected", "body", "action"), list(_token_cells())
+)
+def test_cell_with_a_token(_app, cell, method, path, scope, role, expected, body, action):
+    """A program holding a person's API token gets exactly what the person gets."""
+    client = _app.test_client()  # no cookie, no Origin: a token needs neither
+    url = _fill(path, cell, scope, role)
+    kwargs: dict = {"headers": {"Authorization": f"Bearer {cell.secrets[role]}"}}
+    if callable(body):
+        kwargs.update(data=body(), content_type="multipart/form-data")
+    elif body is not None:
+        filled = _fill(body, cell, scope, role)
+        kwargs["json" if url.startswith("/api/") else "data"] = filled
+    response = client.open(url, method=method, **kwargs)
+    got = outcome_of(response)
+    response.close()
+    assert got == expected, f"{method} {path} [{scope}] with {role}'s token: {response.status_code}"
+
+
 # --- the matrix covers the app ------------------------------------------------------------------
 def _rule_of(app, method: str, path: str) -> str:
     adapter = app.url_map.bind("localhost")
