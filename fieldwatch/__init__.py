@@ -30,6 +30,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     _register_areas(app)
+    from fieldwatch.security import wrap_wsgi
+
+    wrap_wsgi(app)
 
     @app.before_request
     def _nonce() -> None:

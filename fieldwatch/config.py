@@ -55,6 +55,8 @@ def from_environment() -> dict:
         "TILE_URL": _env("TILE_URL", ""),
         "PUBLIC_LAYERS": _env("PUBLIC_LAYERS", "") == "1",
         "SESSION_COOKIE_SECURE": _env("SECURE_COOKIES", "") == "1",
+        #: behind a reverse proxy on this machine: trust its X-Forwarded-For/-Proto/-Host
+        "BEHIND_PROXY": _env("BEHIND_PROXY", "") == "1",
         # notifications: the site's public address (for links), SMTP and the group robot
         "BASE_URL": _env("BASE_URL", ""),
         "SMTP_HOST": _env("SMTP_HOST", ""),

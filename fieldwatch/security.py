@@ -47,3 +47,44 @@ def apply_headers(response, request):
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+class SecureCookies:
+    """WSGI middleware: every cookie sent over HTTPS is marked Secure.
+
+    Flask's SESSION_COOKIE_SECURE is all or nothing (FIELDWATCH_SECURE_COOKIES);
+    this covers a site reached over HTTPS, whether `fieldwatch serve` terminates
+    TLS itself or a trusted proxy says so (X-Forwarded-Proto), including the
+    remember-me cookie that Flask-Login sets after our response hooks ran.
+    """
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def start(status, headers, exc_info=None):
+            headers = [
+                (name, f"{value}; Secure")
+                if name.lower() == "set-cookie" and "; secure" not in value.lower()
+                else (name, value)
+                for name, value in headers
+            ]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
+def wrap_wsgi(app) -> None:
+    """Secure cookies over HTTPS; behind a proxy (FIELDWATCH_BEHIND_PROXY), trust its headers.
+
+    Behind nginx every request comes from 127.0.0.1: without ProxyFix the per-IP
+    login throttle would lock everyone out after a few failures anywhere.
+    """
+    app.wsgi_app = SecureCookies(app.wsgi_app)
+    if app.config.get("BEHIND_PROXY"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
