@@ -184,3 +184,18 @@ def test_the_tile_cache_follows_writes(app, client, login_as, small_county, repo
     finally:
         app.config.pop("FIELDWATCH_CACHE")
         datacache.tiles.clear()
+
+
+def test_villages_whose_last_problem_left_stay_off_the_map(
+    client, login_as, small_county, reporter
+):
+    gone = report(reporter, 104.02, 30.05)
+    report(reporter, 104.15, 30.05)
+    gone.status = "closed"  # V11's row stays, with n = 0
+    assert_tallies_match()
+    login_as("leader")
+    for zoom in (9, 12):
+        body = client.get(
+            f"/api/v1/map/layers/issues?bbox=104,30,104.2,30.1&zoom={zoom}"
+        ).get_json()
+        assert sum(f["properties"].get("count", 1) for f in body["features"]) == 1

@@ -28,7 +28,8 @@ R = 6378137.0
 #: each tally row with its centre, overdue count and scope (the view's filter comes after)
 ROWS = """
     SELECT t.township_id, t.village_id, t.n, t.reopened, t.sx, t.sy,
-           t.sx / t.n AS x, t.sy / t.n AS y,
+           -- NULLIF: the planner may test the view before `n > 0` (rows whose last one left)
+           t.sx / NULLIF(t.n, 0) AS x, t.sy / NULLIF(t.n, 0) AS y,
            -- `due` is sorted: the due dates before today, by binary search
            width_bucket(CAST(:today AS date) - 1, t.due) AS overdue
     FROM issue_tallies t
