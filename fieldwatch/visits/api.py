@@ -9,7 +9,8 @@ from flask import request, url_for
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate, validates_schema
+from marshmallow import ValidationError as SchemaError
 from sqlalchemy import select
 from webargs.fields import DelimitedList
 
@@ -75,6 +76,20 @@ class VisitParticipantsSchema(Schema):
     residents = fields.Integer(strict=True, validate=validate.Range(0, 100_000))
 
 
+#: visit fields a plan or an edit cannot set, and what sets them
+NOT_SETTABLE = {
+    "status": "hold or cancel",
+    "held_on": "hold",
+    "attendance": "hold",
+    "opinions": "hold",
+    "actions": "hold",
+    "cancel_reason": "cancel",
+    "township": "the stops and the station",
+    "township_id": "the stops and the station",
+    "township_code": "the stops and the station",
+}
+
+
 class VisitWriteSchema(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -90,6 +105,18 @@ class VisitWriteSchema(Schema):
     leader_id = fields.Integer(allow_none=True, strict=True)
     participants = fields.Nested(VisitParticipantsSchema)
     optimise = fields.Boolean(metadata={"description": "save the suggested order instead"})
+
+    @validates_schema(pass_original=True)
+    def _not_settable(self, data, original, **kwargs):
+        """Refuse what only hold and cancel set, and what the server derives (422 per field)."""
+        if isinstance(original, dict):
+            found = {
+                name: [f"不能直接设定 {name} (set by {how}, not by this request)"]
+                for name, how in NOT_SETTABLE.items()
+                if name in original
+            }
+            if found:
+                raise SchemaError(found)
 
 
 class VisitCreateSchema(VisitWriteSchema):

@@ -501,6 +501,10 @@ FIELDS = [
     ("leader",  "PATCH", "/api/v1/visits/{visit}", "own", {"issue_ids": ["{other_issue}"]},  422, "issue_ids"),
     ("leader",  "POST", "/api/v1/visits/{visit}/hold", "own",
      {"actions": [{"issue_id": "{other_issue}", "to": "accepted"}]},                        422, "actions.0.issue_id"),
+    # a visit's status and outcome move only by hold and cancel; its township follows its stops
+    ("leader", "PATCH", "/api/v1/visits/{visit}", "own", {"status": "held"}, 422, "status"),
+    ("leader", "PATCH", "/api/v1/visits/{visit}", "own", {"township_code": T2}, 422, "township_code"),
+    ("leader", "POST", "/api/v1/visits", "-", {**MEETING, "actions": []}, 422, "actions"),
     # look-backs: a township's supervisor schedules only what they may see
     ("sup_t1",  "POST", "/api/v1/followups", "-", {"visit_id": "{other_visit}", "due_on": "2099-01-01"}, 404, None),
     ("sup_t1",  "POST", "/api/v1/followups", "-", {"issue_id": "{other_resolved}", "due_on": "2099-01-01"}, 404, None),
