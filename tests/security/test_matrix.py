@@ -709,3 +709,31 @@ def test_the_policy_fails_closed(action):
     )
     if action == "no.such.action":
         assert not policy.can(admin, action)
+
+
+def _tile_xy(z: int, lon: float, lat: float) -> tuple[int, int]:
+    import math
+
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_other"), [("leader", False), ("unit", False), ("county", True)]
+)
+def test_issue_tiles_hold_only_rows_in_scope(cell, clients, role, sees_other):
+    """A problem tile, decoded: one's own problems are drawn, another township's are not."""
+    import mapbox_vector_tile
+
+    def refs_at(scope: str) -> set[str]:
+        x, y = _tile_xy(14, *SPOT[scope])
+        path = f"/tiles/issues/14/{x}/{y}.pbf"
+        response = request_cell(clients, cell, "GET", path, "-", WHO.get(role, role), None)
+        assert response.status_code in (200, 204)  # 204: an empty tile
+        layers = mapbox_vector_tile.decode(response.data) if response.data else {}
+        return {f["properties"].get("ref") for layer in layers.values() for f in layer["features"]}
+
+    assert cell.ids["issue", "own"] in refs_at("own")
+    assert (cell.ids["issue", "other"] in refs_at("other")) is sees_other
