@@ -23,7 +23,10 @@ def _date_arg(name: str, problems: list[str]) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
+        if not 1900 <= day.year <= 2999:  # the day after must exist
+            raise ValueError(value)
+        return day
     except ValueError:
         problems.append(_("日期格式应为 YYYY-MM-DD：%(value)s", value=value))
         return None

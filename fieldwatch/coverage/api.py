@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import current_app
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
@@ -20,8 +22,16 @@ class CoverageQuery(Schema):
     township = fields.String(metadata={"description": "only this township (code)"})
 
 
+#: dates the reckoning can handle (a 90-day window before year 1 does not exist)
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def check_period(as_of, since) -> None:
-    """Refuse a period that starts after it ends."""
+    """Refuse a period that starts after it ends, or dates outside 1900–2999."""
+    for field, value in (("as_of", as_of), ("visited_since", since)):
+        if value is not None and not EARLIEST <= value <= LATEST:
+            message = f"日期超出范围 {EARLIEST}…{LATEST} (out of range)"
+            raise ValidationError(message, {field: [message]})
     if since is not None and since > as_of:
         raise ValidationError(
             "走访统计的起始日期晚于截至日期",

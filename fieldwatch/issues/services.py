@@ -145,6 +145,9 @@ def report_issue(
         errors["source"] = [f"可选: {', '.join(SOURCES)}"]
     if observed_at is not None and observed_at.tzinfo is None:
         errors["observed_at"] = ["需要带时区的时间 (a time with a UTC offset)"]
+    elif observed_at is not None and not 1900 <= observed_at.year <= 2999:
+        # year 1 at +14:00 is before the calendar in UTC: refuse rather than overflow
+        errors["observed_at"] = ["时间超出范围 (out of range)"]
     if errors:
         raise ValidationError("上报内容有误 (invalid report)", errors)
     now = clock.now()

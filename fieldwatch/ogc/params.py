@@ -100,6 +100,8 @@ def _instant(text: str, end: bool) -> datetime:
     try:
         if "T" not in text.upper() and len(text) == 10:
             day = date.fromisoformat(text)
+            if not 1900 <= day.year <= 2999:  # a day's last instant must fit in the calendar
+                raise ValueError(text)
             if end:
                 day += timedelta(days=1)
             start = datetime.combine(day, time(), tzinfo=clock.zone())
@@ -111,6 +113,8 @@ def _instant(text: str, end: bool) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=clock.zone())
+    if not 1900 <= moment.year <= 2999:
+        raise BadParameter("datetime", "1900–2999 年之间 (between the years 1900 and 2999)")
     return moment
 
 

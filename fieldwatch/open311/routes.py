@@ -144,6 +144,8 @@ def _w3c(name: str) -> datetime | None:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=clock.zone())
+    if not 1900 <= moment.year <= 2999:  # the 90-day window must fit in the calendar
+        raise BadRequest(f"{name}: 1900–2999 年之间 (between the years 1900 and 2999)")
     return moment
 
 

@@ -579,3 +579,55 @@ def test_odd_digits_in_open311_request_ids(client, make_user, small_county, iden
     assert response.status_code in (200, 400, 404), response.get_data(as_text=True)
     response = client.get(f"/open311/v2/requests/{ident}.json?api_key={key}")
     assert response.status_code in (400, 404), response.get_data(as_text=True)
+
+
+# --- dates at the ends of the calendar (schemathesis: GET /api/v1/coverage?as_of=0001-02-01) ---
+EDGE_DATES = ["0001-01-01", "0001-02-01", "9999-12-31"]
+
+
+@pytest.mark.parametrize("day", EDGE_DATES)
+def test_dates_at_the_ends_of_the_calendar(client, admin, issue, day):
+    gets = [
+        f"/api/v1/coverage?as_of={day}",
+        f"/api/v1/coverage?visited_since={day}",
+        f"/api/v1/coverage?as_of={day}&visited_since={day}",
+        f"/coverage?as_of={day}",
+        f"/coverage?as_of={day}&visited_since={day}",
+        f"/coverage.csv?as_of={day}",
+        f"/api/v1/visits?from={day}",
+        f"/api/v1/visits?to={day}",
+        f"/api/v1/visits?from={day}&to={day}",
+        f"/visits/?month={day[:7]}",
+        f"/followups/?quarter={day[:4]}Q1",
+        f"/ogc/collections/issues/items?datetime={day}",
+        f"/ogc/collections/issues/items?datetime={day}T00:00:00Z/..",
+        f"/ogc/collections/issues/items?datetime=../{day}T23:59:59Z",
+        f"/admin/audit?since={day}&until={day}",
+        f"/issues?since={day}",
+    ]
+    for url in gets:
+        response = client.get(url, headers={"Accept": "application/json"})
+        assert response.status_code in (200, 400, 404, 422), (url, response.status_code)
+    posts = [
+        ("/api/v1/followups", {"issue_id": issue.id, "due_on": day}),
+        ("/api/v1/visits", {"title": "回访", "form": "meeting", "planned_for": day}),
+        (f"/api/v1/issues/{issue.id}/transitions", {"to": "accepted"}),
+        ("/api/v1/issues", {"title": "t", "category": "roads", "lon": 104.02, "lat": 30.05,
+                            "observed_at": f"{day}T00:00:00+14:00"}),
+    ]  # fmt: skip
+    for url, body in posts:
+        response = client.post(url, json=body)
+        assert response.status_code in (200, 201, 400, 404, 409, 422), (url, response.status_code)
+
+
+@pytest.mark.parametrize("day", EDGE_DATES)
+def test_open311_dates_at_the_ends_of_the_calendar(client, make_user, small_county, day):
+    from fieldwatch.auth.services import issue_token
+    from fieldwatch.extensions import db
+
+    key = issue_token(make_user("member"))
+    db.session.commit()
+    for query in (f"end_date={day}T00:00:00Z", f"start_date={day}T00:00:00Z",
+                  f"start_date={day}T00:00:00-12:00&end_date={day}T23:59:59+14:00"):  # fmt: skip
+        response = client.get(f"/open311/v2/requests.json?api_key={key}&{query}")
+        assert response.status_code in (200, 400), (query, response.get_data(as_text=True)[:300])
