@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldwatch import api as api_area
 from fieldwatch import clock, policy
@@ -450,8 +451,10 @@ def create_issue():
     data = _load_body(IssueBody())
     uploads = _uploads()
     issue, created = services.report_issue(current_user, source="field", **data)
-    if created:
+    if created and uploads:
         _attach_all(issue, uploads)
+    elif created:
+        set_committed_value(issue, "photos", [])  # a new problem without photos: no query
     elif not policy.can(current_user, "issues.view", issue):
         raise NotFound("没有这个问题 (no such issue)")
     # answer from what this transaction holds (after the commit every attribute would be

@@ -10,8 +10,9 @@ import math
 import re
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 
 from fieldwatch import clock, policy
 from fieldwatch.areas.queries import area_containing
@@ -78,9 +79,25 @@ def _parse_date(value, field: str) -> date | None:
         ) from None
 
 
-def _next_ref(at: datetime) -> str:
-    number = db.session.scalar(text("SELECT nextval('issue_ref_seq')"))
-    return f"FW-{clock.local(at).year}-{number:06d}"
+def _ref_and_areas(placed, at: datetime) -> tuple[str, object, object]:
+    """Return the next ref and the placement's (village, township) Areas, in one statement.
+
+    The answer to a report names both areas (code and name): loading them here, without
+    their boundaries, spares two lazy loads of whole rows; the ref's number comes along.
+    """
+    from fieldwatch.models import Area
+
+    ids = [i for i in (placed.village_id, placed.township_id) if i is not None]
+    number = select(func.nextval("issue_ref_seq").label("n")).subquery()
+    rows = db.session.execute(
+        select(number.c.n, Area)
+        .select_from(number)
+        .outerjoin(Area, Area.id.in_(ids))
+        .options(load_only(Area.code, Area.name, Area.level, Area.kind, Area.parent_id))
+    ).all()
+    by_id = {area.id: area for _, area in rows if area is not None}
+    ref = f"FW-{clock.local(at).year}-{rows[0].n:06d}"
+    return ref, by_id.get(placed.village_id), by_id.get(placed.township_id)
 
 
 def report_issue(
@@ -152,17 +169,18 @@ def report_issue(
         raise ValidationError("上报内容有误 (invalid report)", errors)
     now = clock.now()
     placed = area_containing(lon, lat)
+    ref, village, township = _ref_and_areas(placed, now)
     issue = Issue(
-        ref=_next_ref(now),
+        ref=ref,
         title=title,
         description=(description or "").strip() or None,
-        category_id=cat.id,
+        category=cat,
         location=point_element(lon, lat),
         accuracy_m=accuracy_m,
         location_source=location_source,
         address=(address or "").strip() or None,
-        area_id=placed.village_id,
-        township_id=placed.township_id,
+        area=village,
+        township=township,
         reporter_id=getattr(reporter, "id", None),
         contact_name=contact_name,
         contact_phone=contact_phone,
@@ -174,16 +192,20 @@ def report_issue(
         status="reported",
         priority=priority,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(issue)
-            db.session.flush()
-    except IntegrityError:
-        # another request with this client_id committed first
-        existing = db.session.scalar(select(Issue).where(Issue.client_id == client_id))
-        if client_id and existing is not None:
-            return _replay(existing, reporter), False
-        raise
+    if client_id:
+        try:
+            with db.session.begin_nested():
+                db.session.add(issue)
+                db.session.flush()
+        except IntegrityError:
+            # another request with this client_id committed first
+            existing = db.session.scalar(select(Issue).where(Issue.client_id == client_id))
+            if existing is not None:
+                return _replay(existing, reporter), False
+            raise
+    else:  # no client_id, nothing to race for: no savepoint
+        db.session.add(issue)
+        db.session.flush()
     db.session.add(
         IssueEvent(
             issue_id=issue.id,

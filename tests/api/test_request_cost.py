@@ -71,6 +71,28 @@ def test_revoked_token_and_disabled_user_are_refused(app, client, make_user, tok
     assert len(statements) == 3
 
 
+def test_report_is_eight_statements(client, make_user, token_for, small_county, statements):
+    headers = token_for(make_user("member"))
+    body = {"title": "井盖松动", "category": "roads", "lon": 104.02, "lat": 30.05}
+    statements.clear()
+    response = client.post("/api/v1/issues", json=body, headers=headers)
+    assert response.status_code == 201
+    # user; category; placement; ref and areas; issue, event, audit; duplicates
+    assert len(statements) == 8, "\n".join(s[:90] for s in statements)
+    props = response.get_json()["properties"]
+    assert (props["village_code"], props["township_code"]) == ("512099001001", "512099001000")
+    assert props["village_name"] and props["township_name"] and props["photos"] == []
+    assert props["category"] == "roads" and props["ref"].startswith("FW-")
+
+
+def test_nearby_is_two_statements(client, make_user, token_for, small_county, statements):
+    headers = token_for(make_user("member"))
+    statements.clear()
+    response = client.get("/api/v1/issues/nearby?lon=104.02&lat=30.05", headers=headers)
+    assert response.status_code == 200
+    assert len(statements) == 2, statements  # the user; the open problems near the point
+
+
 # --- the pool: a connection the server closed is replaced without a failed request --
 def test_pool_replaces_a_connection_the_server_closed(database_url):
     from fieldwatch import pool
