@@ -7,7 +7,7 @@ from functools import wraps
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
-from fieldwatch import policy
+from fieldwatch import clock, policy
 from fieldwatch.admin import queries
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -47,4 +47,16 @@ def township_choices(blank: str) -> list[tuple[str, str]]:
 @needs("admin.users")
 def index():
     """Show the administration home: what there is to manage, with counts."""
-    return render_template("admin/index.html", counts=queries.counts())
+    from fieldwatch.privacy.services import last_purge, retention_days
+
+    row = last_purge()
+    purge = row and {
+        "at": clock.local(row.at).strftime("%Y-%m-%d %H:%M"),
+        "issues": (row.data or {}).get("issues", 0),
+    }
+    return render_template(
+        "admin/index.html",
+        counts=queries.counts(),
+        retention_days=retention_days(),
+        last_purge=purge,
+    )

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select, update
 from fieldwatch import clock
 from fieldwatch.auth.services import audit
 from fieldwatch.extensions import db
-from fieldwatch.models import Issue
+from fieldwatch.models import AuditLog, Issue
 from fieldwatch.models.issues import ENDED
 
 DEFAULT_RETENTION_DAYS = 365
@@ -67,3 +67,13 @@ def purge_contacts(dry_run: bool = False, actor=None) -> PurgeReport:
     )
     db.session.flush()
     return PurgeReport(days, cutoff, count, False)
+
+
+def last_purge() -> AuditLog | None:
+    """Return the latest purge's audit row (its data holds the counts), or None."""
+    return db.session.scalar(
+        select(AuditLog)
+        .where(AuditLog.action == "privacy.purge")
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    )

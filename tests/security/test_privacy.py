@@ -278,3 +278,17 @@ def test_the_daily_timer_runs_the_purge():
 
     units = "\n".join(p.read_text() for p in (ROOT / "deploy").rglob("*") if p.is_file())
     assert "privacy purge" in units
+
+
+def test_admin_home_shows_the_retention_and_the_last_purge(
+    app, client, login_as, runner, make_user, small_county, freeze
+):
+    now = datetime(2027, 6, 1, 2, 0, tzinfo=UTC)
+    freeze(now)
+    login_as("admin")
+    text = client.get("/admin/").get_data(as_text=True)
+    assert "365 天后自动清除" in text and "还没有清除过" in text
+    closed_issue(make_user, closed_days_ago=400, now=now)
+    assert runner.invoke(["privacy", "purge"]).exit_code == 0
+    text = client.get("/admin/").get_data(as_text=True)
+    assert "上次清除：2027-06-01 10:00，1 个问题" in text
