@@ -22,6 +22,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 #: werkzeug decodes multipart text fields with errors="replace": undecodable bytes show up as this
 REPLACEMENT = "\ufffd"
 NOT_UTF8 = "请求内容不是 UTF-8 编码 (the request is not valid UTF-8)"
+TOO_DEEP = "JSON 嵌套太深 (JSON nested too deeply)"
 BAD_CHARACTER = "不能含有空字符或无效字符 (NUL characters and lone surrogates are not allowed)"
 
 
@@ -59,18 +60,21 @@ def _check_pairs(raw: bytes, where: str) -> None:
             raise BadInput(422, BAD_CHARACTER, field or where)
 
 
-def _check_json(value, path: str = "") -> None:
-    if isinstance(value, str):
-        if _bad_text(value):
-            raise BadInput(422, BAD_CHARACTER, path or "_schema")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if _bad_text(key):
+def _check_json(body) -> None:
+    """Walk a parsed JSON body (iteratively: nesting may be deep) for bad strings."""
+    stack = [(body, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if _bad_text(value):
                 raise BadInput(422, BAD_CHARACTER, path or "_schema")
-            _check_json(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_json(item, f"{path}.{index}" if path else str(index))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _bad_text(key):
+                    raise BadInput(422, BAD_CHARACTER, path or "_schema")
+                stack.append((item, f"{path}.{key}" if path else key))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}.{i}" if path else str(i)) for i, item in enumerate(value))
 
 
 def _check_path() -> None:
@@ -103,7 +107,10 @@ def _check_body() -> None:
             raw.decode("utf-8")
         except UnicodeDecodeError:
             raise BadInput(400, NOT_UTF8) from None
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # nested deeper than the parser goes: not JSON we can read
+            raise BadInput(400, TOO_DEEP) from None
         if body is not None:
             _check_json(body)
 

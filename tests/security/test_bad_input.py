@@ -631,3 +631,11 @@ def test_open311_dates_at_the_ends_of_the_calendar(client, make_user, small_coun
                   f"start_date={day}T00:00:00-12:00&end_date={day}T23:59:59+14:00"):  # fmt: skip
         response = client.get(f"/open311/v2/requests.json?api_key={key}&{query}")
         assert response.status_code in (200, 400), (query, response.get_data(as_text=True)[:300])
+
+
+@pytest.mark.parametrize("depth", [900, 5000, 100_000])
+def test_deeply_nested_json_bodies(client, admin, issue, depth):
+    raw = '{"note": ' + "[" * depth + "]" * depth + "}"
+    for url in ("/api/v1/issues", f"/api/v1/issues/{issue.id}/comments", "/api/v1/visits/route"):
+        response = client.post(url, data=raw, content_type="application/json")
+        assert_json_error(response, (400, 422))
