@@ -639,3 +639,40 @@ def test_deeply_nested_json_bodies(client, admin, issue, depth):
     for url in ("/api/v1/issues", f"/api/v1/issues/{issue.id}/comments", "/api/v1/visits/route"):
         response = client.post(url, data=raw, content_type="application/json")
         assert_json_error(response, (400, 422))
+
+
+@pytest.mark.parametrize(
+    "url,form",
+    [
+        ("/issues/new", {"title": "长" * 5000, "category": "roads", "lon": "104.02", "lat": "30.05",
+                         "description": "长" * 100_000}),
+        ("/issues/new", {"title": "坑", "category": "roads", "lon": "1e308", "lat": "NaN"}),
+        ("/stations/new", {"name": "站" * 5000, "kind": "rural", "lon": "104.02", "lat": "30.05"}),
+        ("/stations/new", {"name": "站", "kind": "rural", "lon": "500", "lat": "-91"}),
+        ("/visits/plan", {"title": "题" * 5000, "form": "meeting", "planned_for": "2026-12-01"}),
+        ("/admin/users/new", {"login": "x" * 5000, "name": "名" * 5000, "role": "member"}),
+        ("/admin/categories/new", {"code": "c" * 5000, "name": "名" * 5000}),
+        ("/issues?q=" + "长" * 5000, None),
+        ("/api/v1/map/search?q=" + "长" * 5000, None),
+    ],
+)  # fmt: skip
+def test_huge_and_absurd_form_values_get_field_errors(client, admin, url, form):
+    from sqlalchemy import func, select
+
+    from fieldwatch.extensions import db
+    from fieldwatch.models import Issue, Station, User, Visit
+
+    counts = [db.session.scalar(select(func.count(m.id))) for m in (Issue, Station, User, Visit)]
+    if form is None:
+        response = client.get(url)
+    else:
+        response = client.post(url, data=form, headers={"Accept": "text/html"})
+    assert response.status_code in (200, 400, 422), (url, response.status_code)
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text
+    if form is not None:
+        assert "is-invalid" in text or "invalid-feedback" in text or "alert-danger" in text, url
+    db.session.expire_all()
+    assert [
+        db.session.scalar(select(func.count(m.id))) for m in (Issue, Station, User, Visit)
+    ] == counts
