@@ -50,10 +50,10 @@ def count_matched(
     sql, params = driver_sql(statement)
     if estimated_rows(sql, params) > cap * SLACK:
         return None
-    conn = db.session.connection()
     count = f"SELECT count(*) FROM ({sql} LIMIT {int(cap) + 1}) matched"
     try:
         with db.session.begin_nested():  # a cancelled count must not spoil the request
+            conn = db.session.connection()  # asked inside: this emits the SAVEPOINT
             # one round trip for the limit and the count (psycopg2 returns the last result)
             budget = f"SET LOCAL statement_timeout = {int(budget_ms)}; "
             found = conn.exec_driver_sql(budget + count, params).scalar()

@@ -70,6 +70,11 @@ class Layer:
         return f"json_build_object({pairs})"
 
 
+def _lookup(table: str, column: str, key: str) -> str:
+    """SQL: one column of the row `key` points at (a scalar subquery on the primary key)."""
+    return f"(SELECT x.{column} FROM {table} x WHERE x.id = {key})"
+
+
 def _envelope(column: str) -> str:
     return f"{column} && ST_MakeEnvelope(:x1, :y1, :x2, :y2, 4326)"
 
@@ -219,10 +224,8 @@ ISSUES = Layer(
     id_sql="i.id",
     geom_sql="i.location",
     table="issues i",
-    # LEFT joins on primary keys: the planner drops those a query does not use
-    joins="LEFT JOIN categories c ON c.id = i.category_id "
-    "LEFT JOIN areas v ON v.id = i.area_id LEFT JOIN areas t ON t.id = i.township_id "
-    "LEFT JOIN units u ON u.id = i.unit_id LEFT JOIN issues d ON d.id = i.duplicate_of_id",
+    # names by scalar subqueries, not joins: planning five joins cost ~1 ms a page
+    joins="",
     bbox_sql=_envelope("i.location"),
     when=("i.created_at", "i.created_at", False),
     extent_sql="SELECT ST_Extent(location) FROM issues",
@@ -231,8 +234,18 @@ ISSUES = Layer(
         Prop("ref", "string", "i.ref", "reference, e.g. FW-2026-000123"),
         Prop("title", "string", "i.title", "title"),
         Prop("description", "string", "i.description", "description"),
-        Prop("category", "string", "c.code", "category code (an Open311 service_code)"),
-        Prop("category_name", "string", "c.name", "category name"),
+        Prop(
+            "category",
+            "string",
+            _lookup("categories", "code", "i.category_id"),
+            "category code (an Open311 service_code)",
+        ),
+        Prop(
+            "category_name",
+            "string",
+            _lookup("categories", "name", "i.category_id"),
+            "category name",
+        ),
         Prop(
             "status",
             "string",
@@ -252,10 +265,30 @@ ISSUES = Layer(
         Prop("priority", "string", "i.priority", "normal | urgent"),
         Prop("source", "string", "i.source", "field | visit | open311 | hotline | import"),
         Prop("address", "string", "i.address", "address"),
-        Prop("village_code", "string", "v.code", "code of the village or community"),
-        Prop("township_code", "string", "t.code", "code of the township"),
-        Prop("unit", "string", "u.code", "code of the responsible unit (承办单位)"),
-        Prop("unit_name", "string", "u.name", "name of the responsible unit"),
+        Prop(
+            "village_code",
+            "string",
+            _lookup("areas", "code", "i.area_id"),
+            "code of the village or community",
+        ),
+        Prop(
+            "township_code",
+            "string",
+            _lookup("areas", "code", "i.township_id"),
+            "code of the township",
+        ),
+        Prop(
+            "unit",
+            "string",
+            _lookup("units", "code", "i.unit_id"),
+            "code of the responsible unit (承办单位)",
+        ),
+        Prop(
+            "unit_name",
+            "string",
+            _lookup("units", "name", "i.unit_id"),
+            "name of the responsible unit",
+        ),
         Prop("due_on", "date", "i.due_on", "due date"),
         Prop("answer_class", "string", "i.answer_class", "A | B | C"),
         Prop("accuracy_m", "number", "i.accuracy_m", "radius of the phone's fix, metres"),
@@ -267,7 +300,12 @@ ISSUES = Layer(
         Prop("resolved_at", "date-time", utc("i.resolved_at"), "resolved (办结)"),
         Prop("closed_at", "date-time", utc("i.closed_at"), "closed after look-back (销号)"),
         Prop("reopen_count", "integer", "i.reopen_count", "times a look-back reopened it"),
-        Prop("duplicate_of", "string", "d.ref", "ref of the problem it duplicates"),
+        Prop(
+            "duplicate_of",
+            "string",
+            _lookup("issues", "ref", "i.duplicate_of_id"),
+            "ref of the problem it duplicates",
+        ),
         Prop(
             "photo_count",
             "integer",
