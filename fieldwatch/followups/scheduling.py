@@ -24,6 +24,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from fieldwatch import clock
+from fieldwatch.auth.services import audit
 from fieldwatch.extensions import db
 from fieldwatch.issues import signals
 from fieldwatch.models import Followup, Photo
@@ -47,7 +48,7 @@ def _pending(issue, kinds: tuple[str, ...] | None = AUTOMATIC) -> list[Followup]
     return list(db.session.scalars(query.order_by(Followup.id)))
 
 
-def _drop(followups: list[Followup]) -> None:
+def _drop(followups: list[Followup], actor=None, why: str | None = None) -> None:
     """Remove pending look-backs that nobody will do (those already holding photos stay)."""
     ids = [f.id for f in followups]
     if not ids:
@@ -57,6 +58,13 @@ def _drop(followups: list[Followup]) -> None:
     )
     for followup in followups:
         if followup.id not in with_photos:
+            audit(
+                "followup.drop",
+                actor,
+                "followup",
+                followup.id,
+                {"issue_id": followup.issue_id, "kind": followup.kind, "because": why},
+            )
             db.session.delete(followup)
     db.session.flush()
 
@@ -74,13 +82,20 @@ def _new(issue, kind: str, due_on: date, actor, assignee_id: int | None = None) 
     )
     db.session.add(followup)
     db.session.flush()
+    audit(
+        "followup.schedule",
+        actor,
+        "followup",
+        followup.id,
+        {"issue_id": issue.id, "kind": kind, "due_on": due_on.isoformat(), "auto": True},
+    )
     return followup
 
 
 def _after_resolve(issue, actor) -> None:
     pending = _pending(issue)
     if issue.answer_class == "C":
-        _drop(pending)  # a supervisor reviews the explanation instead
+        _drop(pending, actor, "resolve_c")  # a supervisor reviews the explanation instead
         return
     if issue.answer_class == "B" and issue.due_on is not None:
         due = max(issue.due_on, clock.today())
@@ -88,15 +103,23 @@ def _after_resolve(issue, actor) -> None:
         due = clock.today() + timedelta(days=lookback_days(issue))
     if pending:
         keep, *rest = pending
+        if keep.due_on != due:
+            audit(
+                "followup.update",
+                actor,
+                "followup",
+                keep.id,
+                {"due_on": due.isoformat(), "was": keep.due_on.isoformat(), "auto": True},
+            )
         keep.due_on = due
-        _drop(rest)
+        _drop(rest, actor, "resolve")
         db.session.flush()
     else:
         _new(issue, "scheduled", due, actor)
 
 
 def _after_reopen(issue, actor, finding_followup) -> None:
-    _drop(_pending(issue))
+    _drop(_pending(issue), actor, "reopen")
     inspector_id = getattr(finding_followup, "inspector_id", None)
     _new(
         issue,
@@ -115,9 +138,9 @@ def on_issue_moved(issue, event=None, actor=None, from_status=None, followup=Non
     elif move == "reopen":
         _after_reopen(issue, actor, followup)
     elif move in ("close_after_lookback", "close_class_c"):
-        _drop([f for f in _pending(issue) if f is not followup])
+        _drop([f for f in _pending(issue) if f is not followup], actor, move)
     elif move in ("duplicate", "reject"):
-        _drop(_pending(issue, kinds=None))
+        _drop(_pending(issue, kinds=None), actor, move)
 
 
 def connect() -> None:

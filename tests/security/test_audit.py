@@ -102,6 +102,32 @@ def test_every_status_change_of_a_problem_and_its_look_back_is_logged(
     ]
     [record] = rows("followup.record", object_id=str(item["id"]))
     assert record.actor_id == supervisor.id and record.data["finding"] == "solved"
+    # the look-back itself: scheduled by the answer (its author), then done
+    [scheduled] = rows("followup.schedule", object_id=str(item["id"]))
+    assert scheduled.actor_id == unit.id and scheduled.data["auto"] is True
+
+
+def test_a_look_back_dropped_by_a_move_is_logged(client, token_for, people):
+    """Marking an answered problem a duplicate drops its pending look-back, with a trace."""
+    admin, unit = people["admin"], people["unit"]
+    headers = token_for(admin)
+    body = {"title": "路灯不亮", "category": "roads", "lon": 104.02, "lat": 30.05}
+    first = client.post("/api/v1/issues", json=body, headers=headers).get_json()["id"]
+    second = client.post("/api/v1/issues", json=body, headers=headers).get_json()["id"]
+    for values, who in (
+        ({"to": "accepted"}, admin),
+        ({"to": "in_progress", "unit": "water"}, admin),
+        ({"to": "resolved", "answer_class": "A", "note": "已修"}, unit),
+        ({"to": "duplicate", "duplicate_of": first}, admin),
+    ):
+        response = client.post(
+            f"/api/v1/issues/{second}/transitions", json=values, headers=token_for(who)
+        )
+        assert response.status_code == 200, response.get_json()
+    [scheduled] = rows("followup.schedule")
+    [dropped] = rows("followup.drop", object_id=scheduled.object_id)
+    assert dropped.actor_id == admin.id
+    assert dropped.data == {"issue_id": second, "kind": "scheduled", "because": "duplicate"}
 
 
 def test_the_audit_page_shows_the_rows_to_the_office_only(client, login_as, people):
