@@ -355,7 +355,7 @@ def list_issues(args):
     if not more and (features or offset == 0):
         matched = offset + len(features)  # the last page: no need to count
     elif offset == 0:
-        matched = counting.count_matched(select(Issue.id).where(*conditions))
+        matched = counting.count_matched(select(Issue.id).where(*conditions), "issues")
     else:
         matched = None
     head = {

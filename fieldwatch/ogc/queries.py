@@ -156,7 +156,10 @@ def count_matched(layer: Layer, user, filters: Filters) -> int | None:
     sql = " UNION ALL ".join(f"SELECT 1 FROM {layer.from_sql} WHERE {where}" for where in wheres)
     used = {name: value for name, value in params.items() if f":{name}" in sql}
     return counting.count_matched(
-        text(sql).bindparams(**used), cap=COUNT_CAP, budget_ms=COUNT_BUDGET_MS
+        text(sql).bindparams(**used),
+        layer.table.split()[0],
+        cap=COUNT_CAP,
+        budget_ms=COUNT_BUDGET_MS,
     )
 
 

@@ -7,14 +7,15 @@ tests pin the counts so that a lazy load or an extra lookup cannot slip back in.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-#: the test isolation's own bookkeeping (fieldwatch never sends these itself)
-SAVEPOINTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+#: the test isolation's own savepoints (SQLAlchemy's names; not sent in production)
+ISOLATION = re.compile(r"^(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT) sa_savepoint_\d+$")
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def statements(app):
 
     def record(conn, cursor, statement, parameters, context, executemany):
         text = " ".join(statement.split())
-        if not text.upper().startswith(SAVEPOINTS):
+        if not ISOLATION.match(text):
             seen.append(text)
 
     event.listen(connection, "before_cursor_execute", record)
@@ -91,6 +92,27 @@ def test_nearby_is_two_statements(client, make_user, token_for, small_county, st
     response = client.get("/api/v1/issues/nearby?lon=104.02&lat=30.05", headers=headers)
     assert response.status_code == 200
     assert len(statements) == 2, statements  # the user; the open problems near the point
+
+
+def test_list_page_with_its_count_is_four_statements(
+    client, make_user, token_for, small_county, statements, monkeypatch
+):
+    from fieldwatch import counting
+    from fieldwatch.issues.services import report_issue
+
+    monkeypatch.setattr(counting, "_has_statistics", lambda table: True)  # as in production
+    user = make_user("member")
+    for i in range(3):
+        report_issue(user, title=f"路灯{i}", category="roads", lon=104.02, lat=30.05)
+    headers = token_for(user)
+    statements.clear()
+    body = client.get("/api/v1/issues?limit=2", headers=headers).get_json()
+    assert body["numberMatched"] == 3 and body["numberReturned"] == 2
+    # the user; the page; the planner's estimate; the count in its savepoint and budget
+    assert len(statements) == 4, "\n".join(s[:90] for s in statements)
+    statements.clear()
+    last = client.get("/api/v1/issues?limit=5", headers=headers).get_json()
+    assert last["numberMatched"] == 3 and len(statements) == 2  # the last page needs no count
 
 
 # --- the pool: a connection the server closed is replaced without a failed request --

@@ -112,6 +112,22 @@ def test_the_planner_estimate_skips_the_count(client, login_as, small_county, mo
     login_as("member")
     for i in range(3):
         report(client, title=f"问题{i}")
-    monkeypatch.setattr(counting, "SLACK", 0.0001)  # any estimate is then "too many"
+    monkeypatch.setattr(counting, "SLACK", 0.0001)  # any estimate is then "too many" ...
+    body = client.get("/api/v1/issues?limit=2").json
+    assert body["numberMatched"] == 3  # ... but a table never analyzed has no estimate to trust
+    monkeypatch.setattr(counting, "_has_statistics", lambda table: True)
     body = client.get("/api/v1/issues?limit=2").json
     assert "numberMatched" not in body and body["numberReturned"] == 2
+
+
+def test_only_analyzed_tables_have_statistics(app):
+    from sqlalchemy import text
+
+    from fieldwatch.extensions import db
+
+    db.session.execute(text("CREATE TEMP TABLE fw_never_analyzed (id int)"))
+    db.session.execute(text("CREATE TEMP TABLE fw_analyzed (id int)"))
+    db.session.execute(text("INSERT INTO fw_analyzed SELECT generate_series(1, 10)"))
+    db.session.execute(text("ANALYZE fw_analyzed"))
+    assert not counting._has_statistics("fw_never_analyzed")
+    assert counting._has_statistics("fw_analyzed")
