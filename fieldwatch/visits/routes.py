@@ -161,17 +161,21 @@ def _township_names() -> dict:
 
 
 # --- the planner ---------------------------------------------------------------------------
-def _choices(form: VisitForm) -> None:
+def _choices(form: VisitForm, visit: Visit | None = None) -> None:
     leaders = db.session.scalars(
         select(User).where(User.role.in_(("leader", "admin")), User.active).order_by(User.name)
     ).all()
     form.leader_id.choices = [(str(u.id), u.name) for u in leaders]
     today = clock.today()
-    stations = db.session.scalars(
-        select(Station)
-        .where((Station.closed_on.is_(None)) | (Station.closed_on > today))
-        .order_by(Station.township_id, Station.name)
-    ).all()
+    query = select(Station).where((Station.closed_on.is_(None)) | (Station.closed_on > today))
+    scope = getattr(current_user, "township_id", None)
+    if scope is not None:
+        # a township's leader plans at the township's stations (and keeps the visit's own)
+        allowed = (Station.township_id == scope) | Station.township_id.is_(None)
+        if visit is not None and visit.station_id is not None:
+            allowed = allowed | (Station.id == visit.station_id)
+        query = query.where(allowed)
+    stations = db.session.scalars(query.order_by(Station.township_id, Station.name)).all()
     form.station_id.choices = [("", _("（不在站点）"))] + [(str(s.id), s.name) for s in stations]
     members = db.session.scalars(
         select(User).where(User.role == "member", User.active).order_by(User.name)
@@ -436,7 +440,7 @@ def edit(visit_id: int):
         flash(_("已举行或已取消的走访不能再修改。"), "warning")
         return redirect(url_for(".detail", visit_id=visit.id))
     form = VisitForm()
-    _choices(form)
+    _choices(form, visit)
     if request.method == "GET":
         _fill(form, visit)
         return _planner_page(form, visit, _selection(form.stops.data))

@@ -191,7 +191,7 @@ def _leader(value, actor, errors: dict) -> int | None:
     return user.id
 
 
-def _station(value, errors: dict, actor=None) -> Station | None:
+def _station(value, errors: dict, actor=None, keep: int | None = None) -> Station | None:
     if value in (None, ""):
         return None
     station = db.session.get(Station, int(value)) if str(value).isdigit() else None
@@ -199,6 +199,7 @@ def _station(value, errors: dict, actor=None) -> Station | None:
         errors["station_id"] = [f"没有这个站点: {value} (no such station)"]
     elif (
         actor is not None
+        and station.id != keep  # the visit's own station stays, whoever set it
         and station.township_id is not None
         and not policy.in_scope(actor, station.township_id)
     ):
@@ -311,7 +312,7 @@ def _apply(visit: Visit, actor, values: dict, creating: bool) -> None:
         changes["leader_id"] = _leader(values.get("leader_id"), actor, errors)
     station = None
     if creating or "station_id" in values:
-        station = _station(values.get("station_id"), errors, actor)
+        station = _station(values.get("station_id"), errors, actor, visit.station_id)
         changes["station_id"] = station.id if station else None
     if creating or "participants" in values:
         changes["participants"] = _participants(values.get("participants"), errors)

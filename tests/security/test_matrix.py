@@ -738,3 +738,32 @@ def test_issue_tiles_hold_only_rows_in_scope(cell, clients, role, sees_other):
 
     assert cell.ids["issue", "own"] in refs_at("own")
     assert (cell.ids["issue", "other"] in refs_at("other")) is sees_other
+
+
+@pytest.mark.parametrize(("role", "offered"), [("leader", False), ("leader_county", True)])
+def test_the_planner_offers_only_the_leaders_stations(cell, clients, role, offered):
+    html = request_cell(clients, cell, "GET", "/visits/plan", "-", role, None).get_data(
+        as_text=True
+    )
+    [choices] = re.findall(r'<select[^>]*name="station_id".*?</select>', html, re.S)
+    assert "东风协商工作站" in choices
+    assert ("西岭协商工作站" in choices) is offered
+
+
+def test_a_visit_keeps_its_station_when_a_township_leader_edits_it(cell, clients):
+    """A county leader put the visit at another township's station: editing keeps it."""
+    path = "/api/v1/visits/{visit}"
+    station = cell.ids["station", "other"]
+    moved = request_cell(
+        clients, cell, "PATCH", path, "own", "leader_county", {"station_id": station}
+    )
+    assert moved.status_code == 200, moved.get_json()
+    kept = request_cell(
+        clients, cell, "PATCH", path, "own", "leader", {"station_id": station, "title": "改题"}
+    )
+    assert kept.status_code == 200, kept.get_json()
+    assert kept.get_json()["station_id"] == station
+    page = request_cell(clients, cell, "GET", "/visits/{visit}/edit", "own", "leader", None)
+    html = page.get_data(as_text=True)
+    [choices] = re.findall(r'<select[^>]*name="station_id".*?</select>', html, re.S)
+    assert "西岭协商工作站" in choices  # offered, so a save keeps it
