@@ -79,6 +79,7 @@ MATRIX = [
     # --- the office's pages (admin only) ---------------------------------------------------
     ("GET",   "/admin/",                                     "-",     "ok  403 403 403 403 403 in ", None, "admin.users"),
     ("GET",   "/admin/users",                                "-",     "ok  403 403 403 403 403 in ", None, "admin.users"),
+    ("GET",   "/admin/users?format=xlsx",                    "-",     "ok  403 403 403 403 403 in ", None, "admin.users"),
     ("GET",   "/admin/users/new",                            "-",     "ok  403 403 403 403 403 in ", None, "admin.users"),
     ("POST",  "/admin/users/new",                            "-",     "ok  403 403 403 403 403 in ",
      {"login": "newbie", "name": "新人", "role": "member", "password": "a-long-pass-2026"}, "admin.users"),
@@ -133,6 +134,7 @@ MATRIX = [
     # --- problems: pages ----------------------------------------------------------------------
     ("GET",   "/issues",                                     "-",     "ok  ok  ok  ok  ok  ok  in ", None, "issues.view"),
     ("GET",   "/issues?format=csv",                          "-",     "ok  ok  ok  ok  ok  ok  in ", None, "issues.view_contact"),
+    ("GET",   "/issues?format=xlsx",                         "-",     "ok  ok  ok  ok  ok  ok  in ", None, "issues.view_contact"),
     ("GET",   "/issues/new",                                 "-",     "ok  ok  ok  ok  ok  403 in ", None, "issues.report"),
     ("POST",  "/issues/new",                                 "-",     "ok  ok  ok  ok  ok  403 in ", NEW_ISSUE, "issues.report"),
     ("GET",   "/issues/{issue}",                             "own",   "ok  ok  ok  ok  ok  ok  in ", None, "issues.view"),
@@ -203,6 +205,7 @@ MATRIX = [
     # --- look-backs (回头看) ----------------------------------------------------------------------
     ("GET",   "/followups/",                                 "-",     "ok  ok  ok  ok  ok  ok  in ", None, "followups.view"),
     ("GET",   "/followups/?format=csv",                      "-",     "ok  ok  ok  ok  ok  ok  in ", None, "followups.view"),
+    ("GET",   "/followups/?format=xlsx",                     "-",     "ok  ok  ok  ok  ok  ok  in ", None, "followups.view"),
     ("GET",   "/followups/?format=csv&table=breakdown",      "-",     "ok  ok  ok  403 ok  403 in ", None, "followups.board"),
     ("GET",   "/followups/{followup}",                       "own",   "ok  ok  ok  ok  ok  ok  in ", None, "followups.view"),
     ("GET",   "/followups/{followup}",                       "other", "ok  404 ok  404 ok  404 in ", None, "followups.view"),
