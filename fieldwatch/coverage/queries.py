@@ -98,7 +98,13 @@ _BY_TOWNSHIP = {
     True: text(
         _BY_TOWNSHIP_SQL.replace("__IN_SCOPE__", "AND v.parent_id IN (SELECT id FROM scope)")
     ),
-    False: text(_BY_TOWNSHIP_SQL.replace("__IN_SCOPE__", "")),
+    # the whole province: no part needs narrowing (the joins to villages keep what counts)
+    False: text(
+        _BY_TOWNSHIP_SQL.replace("__IN_SCOPE__", "")
+        .replace("WHERE ss.area_id IN (SELECT id FROM villages) AND ", "WHERE ")
+        .replace("WHERE vs.area_id IN (SELECT id FROM villages)\n          AND ", "WHERE ")
+        .replace("WHERE f.township_id IN (SELECT id FROM scope)\n          AND ", "WHERE ")
+    ),
 }
 
 _VILLAGES = text(
