@@ -131,3 +131,14 @@ def test_only_analyzed_tables_have_statistics(app):
     db.session.execute(text("ANALYZE fw_analyzed"))
     assert not counting._has_statistics("fw_never_analyzed")
     assert counting._has_statistics("fw_analyzed")
+
+
+def test_filtered_first_page_is_counted(client, login_as, small_county):
+    login_as("member")
+    for i in range(4):
+        report(client, title=f"积水 50%_{i}", lon=104.02 + i * 0.001)
+    report(client, title="路灯不亮")
+    query = "q=50%25_&status=reported,accepted&bbox=104.0,30.0,104.1,30.1&limit=3"
+    body = client.get(f"/api/v1/issues?{query}").json
+    assert body["numberReturned"] == 3 and body["numberMatched"] == 4
+    assert all("50%_" in f["properties"]["title"] for f in body["features"])
