@@ -176,7 +176,8 @@ def _utc_iso(column: str) -> str:
 
 
 #: the list's properties: what identifies, places and moves a problem (the DESIGN.md
-#: contract's fields and filters), never the description or the names beside the codes
+#: contract's fields and filters, the fix's quality), never the description or the
+#: names beside the codes
 _LIST_PROPERTIES = f"""
     i.id, i.ref, i.title, i.status, i.priority,
     (SELECT c.code FROM categories c WHERE c.id = i.category_id) AS category,
@@ -186,6 +187,8 @@ _LIST_PROPERTIES = f"""
     i.due_on,
     COALESCE(i.status IN {UNANSWERED!r} AND i.due_on < %(today)s, false) AS overdue,
     i.answer_class,
+    i.accuracy_m, i.location_source,
+    CASE WHEN i.observed_at IS NOT NULL THEN {_utc_iso("i.observed_at")} END AS observed_at,
     {_utc_iso("i.created_at")} AS created_at,
     %(thumb_head)s || (SELECT min(ph.id) FROM photos ph WHERE ph.issue_id = i.id)
         || %(thumb_tail)s AS thumb_url,

@@ -19,6 +19,9 @@ LIST_KEYS = {
     "due_on",
     "overdue",
     "answer_class",
+    "accuracy_m",
+    "location_source",
+    "observed_at",
     "created_at",
     "thumb_url",
     "url",
@@ -38,7 +41,16 @@ def test_list_features_carry_the_list_properties_and_match_the_detail(
     client, login_as, small_county
 ):
     login_as("member")
-    made = report(client, title="路灯不亮", description="长" * 4000, lon=104.0312345, lat=30.05)
+    made = report(
+        client,
+        title="路灯不亮",
+        description="长" * 4000,
+        lon=104.0312345,
+        lat=30.05,
+        accuracy_m=8.5,
+        location_source="gps",
+        observed_at="2026-03-01T09:30:15.25+08:00",
+    )
     ref = made["properties"]["ref"]
     photo = client.post(
         f"/api/v1/issues/{ref}/photos",
@@ -58,6 +70,8 @@ def test_list_features_carry_the_list_properties_and_match_the_detail(
         assert props[key] == detail["properties"][key], key
     assert props["thumb_url"] == photo.json["thumb_url"] == detail["properties"]["thumb_url"]
     assert (props["village_code"], props["township_code"]) == ("512099001001", "512099001000")
+    assert props["observed_at"] == "2026-03-01T01:30:15.250000+00:00"
+    assert (props["accuracy_m"], props["location_source"]) == (8.5, "gps")
     assert "路灯不亮" in listed.get_data(as_text=True)  # UTF-8, not \\u escapes
     login_as("leader")
     staff = client.get("/api/v1/issues").json["features"][0]["properties"]
