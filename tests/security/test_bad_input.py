@@ -141,7 +141,8 @@ def test_form_posts_with_nul_or_gbk_are_refused_with_a_page(client, admin):
     # a person's form keeps what they typed, less the invisible NUL (tests/issues covers it)
     response = client.post("/issues/new", data={"title": "路灯\x00坏了"})
     text = response.get_data(as_text=True)
-    assert response.status_code in (200, 422) and 'value="路灯坏了"' in text  # field errors, typed text kept
+    # field errors for what is missing, the typed text kept
+    assert response.status_code in (200, 422) and 'value="路灯坏了"' in text
     assert "NUL" not in text
     gbk = b"title=" + "路灯坏了".encode("gbk")
     response = client.post(
