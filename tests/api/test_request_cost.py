@@ -101,6 +101,7 @@ def test_list_page_with_its_count_is_four_statements(
     from fieldwatch.issues.services import report_issue
 
     monkeypatch.setattr(counting, "_has_statistics", lambda table: True)  # as in production
+    monkeypatch.setattr(counting, "SLACK", 1e9)  # whatever this database's estimate says
     user = make_user("member")
     for i in range(3):
         report_issue(user, title=f"路灯{i}", category="roads", lon=104.02, lat=30.05)
