@@ -175,24 +175,36 @@ def _utc_iso(column: str) -> str:
     return f"regexp_replace({local}, '\\.000000$', '') || '+00:00'"
 
 
-#: the list's properties: what identifies, places and moves a problem (the DESIGN.md
-#: contract's fields and filters, the fix's quality), never the description or the
-#: names beside the codes
+def _utc_iso_or_null(column: str) -> str:
+    return f"CASE WHEN {column} IS NOT NULL THEN {_utc_iso(column)} END"
+
+
+#: the list's properties: the same as `GET /issues/<id>` (present.issue_properties) but
+#: the photo list, which the list gives as the first photo's `thumb_url`; names by
+#: scalar subqueries (no joins to plan), times as Python writes them (UTC ISO 8601)
 _LIST_PROPERTIES = f"""
-    i.id, i.ref, i.title, i.status, i.priority,
+    i.id, i.ref, i.title, i.description, i.status, i.priority,
     (SELECT c.code FROM categories c WHERE c.id = i.category_id) AS category,
+    (SELECT c.name FROM categories c WHERE c.id = i.category_id) AS category_name,
     (SELECT v.code FROM areas v WHERE v.id = i.area_id) AS village_code,
+    (SELECT v.name FROM areas v WHERE v.id = i.area_id) AS village_name,
     (SELECT t.code FROM areas t WHERE t.id = i.township_id) AS township_code,
+    (SELECT t.name FROM areas t WHERE t.id = i.township_id) AS township_name,
+    i.address, i.accuracy_m, i.location_source, i.source,
     (SELECT u.code FROM units u WHERE u.id = i.unit_id) AS unit,
+    (SELECT u.name FROM units u WHERE u.id = i.unit_id) AS unit_name,
     i.due_on,
     COALESCE(i.status IN {UNANSWERED!r} AND i.due_on < %(today)s, false) AS overdue,
-    i.answer_class,
-    i.accuracy_m, i.location_source,
-    CASE WHEN i.observed_at IS NOT NULL THEN {_utc_iso("i.observed_at")} END AS observed_at,
-    {_utc_iso("i.created_at")} AS created_at,
+    i.answer_class, i.duplicate_of_id AS duplicate_of, COALESCE(i.reopen_count, 0) AS reopen_count,
+    {_utc_iso_or_null("i.observed_at")} AS observed_at,
+    {_utc_iso_or_null("i.created_at")} AS created_at,
+    {_utc_iso_or_null("i.updated_at")} AS updated_at,
+    {_utc_iso_or_null("i.accepted_at")} AS accepted_at,
+    {_utc_iso_or_null("i.resolved_at")} AS resolved_at,
+    {_utc_iso_or_null("i.closed_at")} AS closed_at,
+    %(detail_head)s || i.ref || %(detail_tail)s AS url,
     %(thumb_head)s || (SELECT min(ph.id) FROM photos ph WHERE ph.issue_id = i.id)
-        || %(thumb_tail)s AS thumb_url,
-    %(detail_head)s || i.ref || %(detail_tail)s AS url"""
+        || %(thumb_tail)s AS thumb_url"""
 _CONTACTS = """,
     (SELECT r.name FROM users r WHERE r.id = i.reporter_id) AS reporter,
     i.contact_name, i.contact_phone"""
