@@ -84,6 +84,9 @@ class VersionedCache:
 tiles = VersionedCache("issue_tallies_version", max_entries=2048, max_age=60.0)
 #: issue tiles from zoom 12 on (points with their properties), any reader's scope
 issue_tiles = VersionedCache("issues_version", max_entries=2048, max_age=60.0)
+#: pages of the OGC `issues` layer per (reader's scope, box, interval, limit, offset, day);
+#: its unit and place names may lag a rename by up to `max_age`
+ogc_issues = VersionedCache("issues_version", max_entries=512, max_age=60.0)
 #: coverage answers per (as_of, since, township), the province's ~1 MB, and the townships'
 #: map markers (fieldwatch.map.queries.tallies): all change only with places and stations
 coverage = VersionedCache("coverage_version", max_entries=64, max_age=300.0)

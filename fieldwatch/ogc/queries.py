@@ -14,7 +14,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import text
 
-from fieldwatch import clock, counting, policy
+from fieldwatch import clock, counting, datacache, policy
 from fieldwatch.extensions import db
 from fieldwatch.ogc.layers import Layer
 
@@ -107,8 +107,34 @@ def _feature_sql(layer: Layer) -> str:
     )
 
 
+def _kept_key(layer: Layer, user, *parts) -> tuple | None:
+    """The key under which an answer about the `issues` layer is kept (None: not kept).
+
+    It holds all the answer depends on: the reader's row limits (the view rule's SQL
+    and its values), the request's parts and the day (overdue is counted from it).
+    """
+    if layer.id != "issues":
+        return None
+    limit_sql, limit_params = _row_limits(layer, user)
+    return (layer.id, limit_sql, tuple(sorted(limit_params.items())), clock.today(), *parts)
+
+
 def features_page(layer: Layer, user, filters: Filters, limit: int, offset: int) -> list[str]:
     """Return one page of the layer's features (GeoJSON text each), in id order.
+
+    Pages of problems are kept until a problem or a category is written
+    (`datacache.ogc_issues`); the other layers are read each time.
+    """
+    key = _kept_key(layer, user, "page", filters.bbox, filters.interval, limit, offset)
+    if key is None:
+        return _features_page(layer, user, filters, limit, offset)
+    return datacache.ogc_issues.get(
+        key, lambda: _features_page(layer, user, filters, limit, offset)
+    )
+
+
+def _features_page(layer: Layer, user, filters: Filters, limit: int, offset: int) -> list[str]:
+    """Read one page of the layer's features (GeoJSON text each), in id order.
 
     The page's ids come first (the filters on the driving table's indexes; joins the
     filters do not need are dropped by the planner), then only those rows are joined
@@ -151,7 +177,15 @@ def count_matched(layer: Layer, user, filters: Filters) -> int | None:
     box are tens of thousands of rows scattered over the table: 20-200 ms; the
     look-backs under one mean reading ~40,000 problems): the planner's estimate skips
     the count when it expects more than the cap, and a time budget stops the rest.
+    Kept like the pages for problems.
     """
+    key = _kept_key(layer, user, "count", filters.bbox, filters.interval)
+    if key is None:
+        return _count_matched(layer, user, filters)
+    return datacache.ogc_issues.get(key, lambda: _count_matched(layer, user, filters))
+
+
+def _count_matched(layer: Layer, user, filters: Filters) -> int | None:
     wheres, params = _where(layer, user, filters)
     sql = " UNION ALL ".join(f"SELECT 1 FROM {layer.from_sql} WHERE {where}" for where in wheres)
     used = {name: value for name, value in params.items() if f":{name}" in sql}
