@@ -340,8 +340,17 @@ REPORT = [
 ]
 
 
-def _issues_url(b, zoom: float, limit: int = MAP_LIMIT) -> str:
-    return "/api/v1/issues?" + urlencode({"bbox": bbox_text(b), "limit": limit, "zoom": int(zoom)})
+#: what a map client drawing markers asks the list for: the properties ISSUES_IN_BBOX renders
+MAP_PROPERTIES = "ref,title,status,category,priority,created_at"
+
+
+def _issues_url(
+    b, zoom: float, limit: int = MAP_LIMIT, properties: str | None = MAP_PROPERTIES
+) -> str:
+    query = {"bbox": bbox_text(b), "limit": limit, "zoom": int(zoom)}
+    if properties:
+        query["properties"] = properties
+    return "/api/v1/issues?" + urlencode(query)
 
 
 def _bbox_params(b, limit: int) -> dict:
@@ -502,6 +511,17 @@ def build(places: Places, reporter_id: int, containing_sql: str, pip_call=None) 
                 load="map api",
             )
         )
+    # the list as a program reading every property gets it (no target: it is no map's data)
+    b = bbox_for(places.city, 13)
+    out.append(
+        Scenario(
+            "issue list z13 city, all properties",
+            "api",
+            Target(),
+            requests=[Request(_issues_url(b, 13, properties=None))],
+            sql=[(ISSUES_IN_BBOX, _bbox_params(b, MAP_LIMIT))],
+        )
+    )
     for label, centre, zoom in layer_views(places):
         b = bbox_for(centre, zoom)
         url = "/api/v1/map/layers/issues?" + urlencode({"bbox": bbox_text(b), "zoom": int(zoom)})

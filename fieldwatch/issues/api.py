@@ -74,6 +74,12 @@ class IssueListQuery(Schema):
     unit = Text(metadata={"description": "unit code"})
     overdue = fields.Boolean(load_default=False)
     q = Text(metadata={"description": "words in the title or the ref"})
+    properties = Text(
+        metadata={
+            "description": "comma-separated names of the properties to return (default: all);"
+            " a map that draws markers asks only for what it draws"
+        }
+    )
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
 
@@ -339,12 +345,15 @@ def list_issues(args):
         today=today,
         q=args.get("q"),
     )
+    contacts = policy.can(current_user, "issues.view_contact")
+    names = _property_names(args.get("properties"), contacts)
     features = queries.issue_features(
         conditions,
         limit=limit + 1,  # one more tells whether there is a next page
         offset=offset,
         today=today,
-        contacts=policy.can(current_user, "issues.view_contact"),
+        contacts=contacts,
+        names=names,
         urls={
             "detail": url_for("issues.detail", issue_id="__ref__").replace("__ref__", "{ref}"),
             "thumb": url_for("photos.thumb", photo_id=0).replace("/0/", "/{photo}/"),
@@ -368,6 +377,21 @@ def list_issues(args):
     body = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
     body += ',"features":[' + ",".join(features) + "]}"
     return Response(body, mimetype="application/json")
+
+
+def _property_names(text: str | None, contacts: bool) -> list[str] | None:
+    """The properties a list asks for (`properties=a,b`), checked; None for all of them."""
+    if not text:
+        return None
+    names = list(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    known = [*queries.LIST_PROPERTIES, *(queries.CONTACT_PROPERTIES if contacts else ())]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValidationError(
+            "未知属性 (unknown properties)",
+            {"properties": [f"未知: {', '.join(unknown)}; 可选: {', '.join(known)}"]},
+        )
+    return names
 
 
 @blp.route("/nearby")

@@ -179,44 +179,67 @@ def _utc_iso_or_null(column: str) -> str:
     return f"CASE WHEN {column} IS NOT NULL THEN {_utc_iso(column)} END"
 
 
-#: the list's properties: the same as `GET /issues/<id>` (present.issue_properties) but
-#: the photo list, which the list gives as the first photo's `thumb_url`; names by
-#: scalar subqueries (no joins to plan), times as Python writes them (UTC ISO 8601)
-_LIST_PROPERTIES = f"""
-    i.id, i.ref, i.title, i.description, i.status, i.priority,
-    (SELECT c.code FROM categories c WHERE c.id = i.category_id) AS category,
-    (SELECT c.name FROM categories c WHERE c.id = i.category_id) AS category_name,
-    (SELECT v.code FROM areas v WHERE v.id = i.area_id) AS village_code,
-    (SELECT v.name FROM areas v WHERE v.id = i.area_id) AS village_name,
-    (SELECT t.code FROM areas t WHERE t.id = i.township_id) AS township_code,
-    (SELECT t.name FROM areas t WHERE t.id = i.township_id) AS township_name,
-    i.address, i.accuracy_m, i.location_source, i.source,
-    (SELECT u.code FROM units u WHERE u.id = i.unit_id) AS unit,
-    (SELECT u.name FROM units u WHERE u.id = i.unit_id) AS unit_name,
-    i.due_on,
-    COALESCE(i.status IN {UNANSWERED!r} AND i.due_on < %(today)s, false) AS overdue,
-    i.answer_class, i.duplicate_of_id AS duplicate_of, COALESCE(i.reopen_count, 0) AS reopen_count,
-    {_utc_iso_or_null("i.observed_at")} AS observed_at,
-    {_utc_iso_or_null("i.created_at")} AS created_at,
-    {_utc_iso_or_null("i.updated_at")} AS updated_at,
-    {_utc_iso_or_null("i.accepted_at")} AS accepted_at,
-    {_utc_iso_or_null("i.resolved_at")} AS resolved_at,
-    {_utc_iso_or_null("i.closed_at")} AS closed_at,
-    %(detail_head)s || i.ref || %(detail_tail)s AS url,
-    %(thumb_head)s || (SELECT min(ph.id) FROM photos ph WHERE ph.issue_id = i.id)
-        || %(thumb_tail)s AS thumb_url"""
-_CONTACTS = """,
-    (SELECT r.name FROM users r WHERE r.id = i.reporter_id) AS reporter,
-    i.contact_name, i.contact_phone"""
+#: the list's properties, name → SQL: the same as `GET /issues/<id>`
+#: (present.issue_properties) but the photo list, which the list gives as the first
+#: photo's `thumb_url`; names by scalar subqueries (no joins to plan), times as Python
+#: writes them (UTC ISO 8601)
+LIST_PROPERTIES: dict[str, str] = {
+    "id": "i.id",
+    "ref": "i.ref",
+    "title": "i.title",
+    "description": "i.description",
+    "status": "i.status",
+    "priority": "i.priority",
+    "category": "(SELECT c.code FROM categories c WHERE c.id = i.category_id)",
+    "category_name": "(SELECT c.name FROM categories c WHERE c.id = i.category_id)",
+    "village_code": "(SELECT v.code FROM areas v WHERE v.id = i.area_id)",
+    "village_name": "(SELECT v.name FROM areas v WHERE v.id = i.area_id)",
+    "township_code": "(SELECT t.code FROM areas t WHERE t.id = i.township_id)",
+    "township_name": "(SELECT t.name FROM areas t WHERE t.id = i.township_id)",
+    "address": "i.address",
+    "accuracy_m": "i.accuracy_m",
+    "location_source": "i.location_source",
+    "source": "i.source",
+    "unit": "(SELECT u.code FROM units u WHERE u.id = i.unit_id)",
+    "unit_name": "(SELECT u.name FROM units u WHERE u.id = i.unit_id)",
+    "due_on": "i.due_on",
+    "overdue": f"COALESCE(i.status IN {UNANSWERED!r} AND i.due_on < %(today)s, false)",
+    "answer_class": "i.answer_class",
+    "duplicate_of": "i.duplicate_of_id",
+    "reopen_count": "COALESCE(i.reopen_count, 0)",
+    "observed_at": _utc_iso_or_null("i.observed_at"),
+    "created_at": _utc_iso_or_null("i.created_at"),
+    "updated_at": _utc_iso_or_null("i.updated_at"),
+    "accepted_at": _utc_iso_or_null("i.accepted_at"),
+    "resolved_at": _utc_iso_or_null("i.resolved_at"),
+    "closed_at": _utc_iso_or_null("i.closed_at"),
+    "url": "%(detail_head)s || i.ref || %(detail_tail)s",
+    "thumb_url": "%(thumb_head)s || (SELECT min(ph.id) FROM photos ph"
+    " WHERE ph.issue_id = i.id) || %(thumb_tail)s",
+}
+#: the reporter's name and the resident's contact: only for `issues.view_contact`
+CONTACT_PROPERTIES: dict[str, str] = {
+    "reporter": "(SELECT r.name FROM users r WHERE r.id = i.reporter_id)",
+    "contact_name": "i.contact_name",
+    "contact_phone": "i.contact_phone",
+}
 
 
 def issue_features(
-    conditions: list, *, limit: int, offset: int, today, contacts: bool, urls: dict
+    conditions: list,
+    *,
+    limit: int,
+    offset: int,
+    today,
+    contacts: bool,
+    urls: dict,
+    names: list[str] | None = None,
 ) -> list[str]:
     """Return up to `limit` issues newest first as GeoJSON Feature texts (PostGIS writes them).
 
-    `GET /issues/<id>` has everything; a list has `_LIST_PROPERTIES`, and with
-    `contacts` the reporter's name and the resident's contact. `urls` gives the
+    `GET /issues/<id>` has everything; a list has `LIST_PROPERTIES`, and with
+    `contacts` the reporter's name and the resident's contact; `names` (already
+    checked against those) keeps only the properties asked for. `urls` gives the
     detail and thumbnail URLs around the markers `{ref}` and `{photo}`. The page's ids
     come first from the filters alone, then only those rows are rendered.
     """
@@ -233,7 +256,10 @@ def issue_features(
         .offset(offset)
     )
     page_sql, params = driver_sql(page)
-    properties = _LIST_PROPERTIES + (_CONTACTS if contacts else "")
+    columns = {**LIST_PROPERTIES, **(CONTACT_PROPERTIES if contacts else {})}
+    if names is not None:
+        columns = {name: columns[name] for name in names}
+    properties = ", ".join(f"{sql} AS {name}" for name, sql in columns.items()) or "true AS _"
     sql = f"""
         SELECT '{{"type":"Feature","id":' || i.id
             || ',"geometry":' || ST_AsGeoJSON(i.location, 7)

@@ -141,3 +141,34 @@ def test_filtered_first_page_is_counted(client, login_as, small_county):
     body = client.get(f"/api/v1/issues?{query}").json
     assert body["numberReturned"] == 3 and body["numberMatched"] == 4
     assert all("50%_" in f["properties"]["title"] for f in body["features"])
+
+
+def test_a_list_can_ask_for_only_the_properties_it_draws(client, login_as, small_county):
+    login_as("member")
+    made = report(client, title="井盖缺失", description="很长的说明" * 100)
+    body = client.get("/api/v1/issues?properties=ref,status,category,title").json
+    (feature,) = body["features"]
+    assert feature["properties"] == {
+        "ref": made["properties"]["ref"],
+        "status": "reported",
+        "category": "drainage",
+        "title": "井盖缺失",
+    }
+    assert feature["id"] == made["id"] and feature["geometry"] == made["geometry"]
+    assert "很长的说明" not in client.get("/api/v1/issues?properties=ref").get_data(as_text=True)
+
+
+def test_unknown_properties_and_contacts_for_those_who_may_not_see_them_are_refused(
+    client, login_as, small_county
+):
+    login_as("member")
+    report(client)
+    bad = client.get("/api/v1/issues?properties=ref,colour")
+    assert bad.status_code == 422 and "colour" in bad.json["errors"]["properties"][0]
+    # a member may not see the resident's phone: no way to ask for it either
+    hidden = client.get("/api/v1/issues?properties=ref,contact_phone")
+    assert hidden.status_code == 422 and "contact_phone" in hidden.json["errors"]["properties"][0]
+    login_as("leader")
+    staff = client.get("/api/v1/issues?properties=ref,contact_phone")
+    assert staff.status_code == 200
+    assert set(staff.json["features"][0]["properties"]) == {"ref", "contact_phone"}
