@@ -1,7 +1,7 @@
 """Per-process caches of costly answers, valid while a database sequence stands still.
 
 Triggers move a sequence (`issue_tallies_version` for open problems' counts,
-`issues_version` for any write to problems or categories, `coverage_version` for
+`issues_version` for any write to problems, categories, photos, units or areas, `coverage_version` for
 stations, visits, look-backs and places) on every write
 that can change an answer, so an entry made at version v is good until the
 sequence moves on. Sequences are not transactional: a writer moves one before it
@@ -85,7 +85,7 @@ tiles = VersionedCache("issue_tallies_version", max_entries=2048, max_age=60.0)
 #: issue tiles from zoom 12 on (points with their properties), any reader's scope
 issue_tiles = VersionedCache("issues_version", max_entries=2048, max_age=60.0)
 #: pages of the OGC `issues` layer per (reader's scope, box, interval, limit, offset, day);
-#: its unit and place names may lag a rename by up to `max_age`
+#: `issues_version` also moves on photos, units and areas (migration 0007)
 ogc_issues = VersionedCache("issues_version", max_entries=512, max_age=60.0)
 #: coverage answers per (as_of, since, township), the province's ~1 MB, and the townships'
 #: map markers (fieldwatch.map.queries.tallies): all change only with places and stations

@@ -58,3 +58,27 @@ def test_each_reader_scope_has_its_own_page(client, world, make_user, token_for,
     assert {p["township_code"] for p in mine.values()} == {"512099001000"}
     # the admin's page, asked again, is still the whole county
     assert set(titles(client, token_for(world.people["admin"]))) == set(everyone)
+
+
+def test_a_photo_or_a_renamed_unit_shows_on_the_kept_page(client, world, token_for, cached, app):
+    import io
+
+    from fieldwatch.models import Unit
+    from fieldwatch.photos.samples import sample_image
+
+    headers = token_for(world.people["admin"])
+    drain = world.issues["drain"]
+    before = titles(client, headers)[drain.ref]
+    assert before["photo_count"] == 0
+    added = client.post(
+        f"/api/v1/issues/{drain.ref}/photos",
+        data={"photo": (io.BytesIO(sample_image()), "a.jpg")},
+        headers=headers,
+    )
+    assert added.status_code == 201
+    assert titles(client, headers)[drain.ref]["photo_count"] == 1
+
+    water = db.session.query(Unit).filter_by(code="water").one()
+    water.name = "县水务局(新)"
+    db.session.flush()
+    assert "县水务局(新)" in str(titles(client, headers)[drain.ref].values())
