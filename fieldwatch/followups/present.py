@@ -6,7 +6,6 @@ import json
 
 from flask import current_app, g, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 
 from fieldwatch import exports
@@ -14,19 +13,10 @@ from fieldwatch.areas import queries as areas
 from fieldwatch.extensions import db
 from fieldwatch.followups import queries
 from fieldwatch.followups.forms import FINDING_LABELS, KIND_LABELS, SATISFACTION_LABELS
+from fieldwatch.issues.present import STATUS_LABELS as ISSUE_STATUS_LABELS
 from fieldwatch.map import builders
 from fieldwatch.map.basemap import wgs84_basemap
 from fieldwatch.models import Area
-
-ISSUE_STATUS_LABELS = {
-    "reported": _l("已上报"),
-    "accepted": _l("已立项"),
-    "in_progress": _l("办理中"),
-    "resolved": _l("已办结"),
-    "closed": _l("已销号"),
-    "rejected": _l("不予受理"),
-    "duplicate": _l("重复"),
-}
 
 
 def watch_map(scope):

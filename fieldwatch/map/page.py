@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from fieldwatch import clock
+from fieldwatch.issues.present import STATUS_LABELS
 from fieldwatch.map import builders, queries
 from fieldwatch.map.basemap import current_basemap
 
@@ -90,15 +91,7 @@ def _strings() -> dict:
         "due_on": _("期限 %(d)s", d="{d}"),
         "details": _("查看详情"),
         "here": _("此处"),
-        "statuses": {
-            "reported": _("已上报"),
-            "accepted": _("已立项"),
-            "in_progress": _("办理中"),
-            "resolved": _("已办结"),
-            "closed": _("已销号"),
-            "rejected": _("不予立项"),
-            "duplicate": _("重复"),
-        },
+        "statuses": {k: str(v) for k, v in STATUS_LABELS.items()},
         "findings": {
             "solved": _("已解决"),
             "partly": _("部分解决"),

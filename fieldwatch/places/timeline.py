@@ -7,25 +7,15 @@ from dataclasses import dataclass
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from fieldwatch import policy
 from fieldwatch.extensions import db
 from fieldwatch.followups import photos as followup_photos
 from fieldwatch.followups.forms import FINDING_LABELS
+from fieldwatch.issues.present import STATUS_LABELS
 from fieldwatch.models import Followup, Photo, Visit
 from fieldwatch.places import queries
-
-STATUS_LABELS = {
-    "reported": _l("已上报"),
-    "accepted": _l("已立项"),
-    "in_progress": _l("办理中"),
-    "resolved": _l("已办结"),
-    "closed": _l("已销号"),
-    "rejected": _l("不予受理"),
-    "duplicate": _l("重复"),
-}
 
 
 @dataclass

@@ -28,6 +28,7 @@ from fieldwatch.errors_core import FieldwatchError, NotFound, ValidationError
 from fieldwatch.extensions import db
 from fieldwatch.forms import put_errors, submit
 from fieldwatch.geo import lonlat_of
+from fieldwatch.issues.present import STATUS_LABELS as ISSUE_STATUS_NAMES
 from fieldwatch.map import builders
 from fieldwatch.map.basemap import current_basemap
 from fieldwatch.models import Area, Category, Issue, IssueEvent, Station, Unit, User, Visit
@@ -47,15 +48,6 @@ bp.before_request(refuse_nul)
 
 #: the planner's default batch distance, metres
 DEFAULT_EPS_M = 800
-ISSUE_STATUS_NAMES = {
-    "reported": _l("已上报"),
-    "accepted": _l("已立项"),
-    "in_progress": _l("办理中"),
-    "resolved": _l("已办结"),
-    "closed": _l("已销号"),
-    "rejected": _l("不予立项"),
-    "duplicate": _l("重复"),
-}
 #: the agreed action a page offers for a problem in each status (→ lifecycle moves)
 MOVES_BY_STATUS = {
     "reported": ("accept", "assign", "reject"),
