@@ -176,6 +176,26 @@ def app(_app):
 
 
 @pytest.fixture
+def keep_answers(app):
+    """Turn fieldwatch.datacache on for this test: `keep_answers(cache)` empties and returns it.
+
+    (The cache is off under tests; the caches' own tests turn it on.)
+    """
+    used = []
+
+    def use(cache):
+        cache.clear()
+        used.append(cache)
+        return cache
+
+    app.config["FIELDWATCH_CACHE"] = True
+    yield use
+    app.config.pop("FIELDWATCH_CACHE")
+    for cache in used:
+        cache.clear()
+
+
+@pytest.fixture
 def client(app) -> IsolatedClient:
     return app.test_client()
 

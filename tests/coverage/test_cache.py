@@ -13,12 +13,8 @@ from tests.coverage.conftest import V11, V21, V22, utc
 
 
 @pytest.fixture
-def cached(app):
-    app.config["FIELDWATCH_CACHE"] = True
-    datacache.coverage.clear()
-    yield datacache.coverage
-    app.config.pop("FIELDWATCH_CACHE")
-    datacache.coverage.clear()
+def cached(keep_answers):
+    return keep_answers(datacache.coverage)
 
 
 def totals(client) -> dict:

@@ -156,34 +156,29 @@ def test_unrelated_updates_do_not_move_the_version(app, small_county, reporter):
     assert db.session.execute(text(version)).scalar() > before
 
 
-def test_the_tile_cache_follows_writes(app, client, login_as, small_county, reporter):
+def test_the_tile_cache_follows_writes(client, login_as, small_county, reporter, keep_answers):
     """With the cache on, a low-zoom tile is kept until a problem is written."""
     from tests.tiles.test_tiles import decode, tile_of
 
-    app.config["FIELDWATCH_CACHE"] = True
-    datacache.tiles.clear()
-    try:
-        login_as("leader")
-        report(reporter, 104.02, 30.05)
-        db.session.flush()
-        z, x, y = tile_of(104.02, 30.05, 6)
+    tiles = keep_answers(datacache.tiles)
+    login_as("leader")
+    report(reporter, 104.02, 30.05)
+    db.session.flush()
+    z, x, y = tile_of(104.02, 30.05, 6)
 
-        def total():
-            response = client.get(f"/tiles/issues/{z}/{x}/{y}.pbf")
-            if response.status_code == 204:
-                return 0
-            return sum(f["properties"]["count"] for f in decode(response)["issues"]["features"])
+    def total():
+        response = client.get(f"/tiles/issues/{z}/{x}/{y}.pbf")
+        if response.status_code == 204:
+            return 0
+        return sum(f["properties"]["count"] for f in decode(response)["issues"]["features"])
 
-        first = total()
-        hits = datacache.tiles.hits
-        assert total() == first and datacache.tiles.hits == hits + 1
-        report(reporter, 104.03, 30.05)
-        db.session.flush()
-        assert total() == first + 1
-        assert Issue.query.count() >= 2
-    finally:
-        app.config.pop("FIELDWATCH_CACHE")
-        datacache.tiles.clear()
+    first = total()
+    hits = tiles.hits
+    assert total() == first and tiles.hits == hits + 1
+    report(reporter, 104.03, 30.05)
+    db.session.flush()
+    assert total() == first + 1
+    assert Issue.query.count() >= 2
 
 
 def test_villages_whose_last_problem_left_stay_off_the_map(

@@ -11,12 +11,8 @@ ITEMS = "/ogc/collections/issues/items?limit=50"
 
 
 @pytest.fixture
-def cached(app):
-    app.config["FIELDWATCH_CACHE"] = True
-    datacache.ogc_issues.clear()
-    yield datacache.ogc_issues
-    app.config.pop("FIELDWATCH_CACHE")
-    datacache.ogc_issues.clear()
+def cached(keep_answers):
+    return keep_answers(datacache.ogc_issues)
 
 
 def titles(client, headers, url=ITEMS) -> dict:

@@ -9,12 +9,8 @@ from tests.tiles.test_tiles import decode, get_tile, tile_of
 
 
 @pytest.fixture
-def cached(app):
-    app.config["FIELDWATCH_CACHE"] = True
-    datacache.issue_tiles.clear()
-    yield datacache.issue_tiles
-    app.config.pop("FIELDWATCH_CACHE")
-    datacache.issue_tiles.clear()
+def cached(keep_answers):
+    return keep_answers(datacache.issue_tiles)
 
 
 def props(client, z, x, y) -> dict:
