@@ -24,6 +24,7 @@ from fieldwatch.issues import signals
 from fieldwatch.issues.lifecycle import TARGETS, Move, moves_from
 from fieldwatch.models import Category, Issue, IssueEvent, Unit
 from fieldwatch.models.issues import ANSWER_CLASSES, LOCATION_SOURCES, PRIORITIES, SOURCES
+from fieldwatch.replay import insert_once
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 MAX_TITLE = 200
@@ -193,16 +194,10 @@ def report_issue(
         priority=priority,
     )
     if client_id:
-        try:
-            with db.session.begin_nested():
-                db.session.add(issue)
-                db.session.flush()
-        except IntegrityError:
-            # another request with this client_id committed first
-            existing = db.session.scalar(select(Issue).where(Issue.client_id == client_id))
-            if existing is not None:
-                return _replay(existing, reporter), False
-            raise
+        # another request with this client_id may have committed first
+        existing = insert_once(issue, Issue)
+        if existing is not None:
+            return _replay(existing, reporter), False
     else:  # no client_id, nothing to race for: no savepoint
         db.session.add(issue)
         db.session.flush()

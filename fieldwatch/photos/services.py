@@ -11,7 +11,6 @@ import re
 
 from flask import current_app, url_for
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from fieldwatch import clock, policy
 from fieldwatch.errors_core import Conflict, NotFound, ValidationError
@@ -19,6 +18,7 @@ from fieldwatch.extensions import db
 from fieldwatch.geo import point_element
 from fieldwatch.models import Followup, Issue, Photo, Visit
 from fieldwatch.photos import processing, storage
+from fieldwatch.replay import insert_once
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 
@@ -110,15 +110,9 @@ def attach_photo(owner, file, uploader, client_id: str | None = None) -> tuple[P
         created_at=clock.now(),
     )
     setattr(photo, fk, owner.id)
-    try:
-        with db.session.begin_nested():
-            db.session.add(photo)
-            db.session.flush()
-    except IntegrityError:
-        existing = db.session.scalar(select(Photo).where(Photo.client_id == client_id))
-        if client_id and existing is not None:
-            return _replay(existing, owner, uploader), False
-        raise
+    existing = insert_once(photo, Photo)
+    if existing is not None:
+        return _replay(existing, owner, uploader), False
     return photo, True
 
 
